@@ -1,0 +1,72 @@
+package session
+
+import (
+	"encoding/json"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// sessionPayload is the sealed JSON form of a Session. Short keys keep the
+// cookie small; times are Unix seconds.
+type sessionPayload struct {
+	Version      int    `json:"v"`
+	AccessToken  string `json:"a"`
+	TokenType    string `json:"t,omitempty"`
+	RefreshToken string `json:"r,omitempty"`
+	Expiry       int64  `json:"e,omitempty"`
+	Email        string `json:"m,omitempty"`
+	SignedInAt   int64  `json:"s"`
+	IssuedAt     int64  `json:"i"`
+}
+
+// loginPayload is the sealed JSON form of a Login.
+type loginPayload struct {
+	Version  int    `json:"v"`
+	State    string `json:"s"`
+	Verifier string `json:"p"`
+	IssuedAt int64  `json:"i"`
+}
+
+const payloadVersion = 1
+
+func encodeSession(s Session, now time.Time) ([]byte, error) {
+	p := sessionPayload{
+		Version:    payloadVersion,
+		Email:      s.Email,
+		SignedInAt: s.SignedInAt.Unix(),
+		IssuedAt:   now.Unix(),
+	}
+	if t := s.Token; t != nil {
+		p.AccessToken, p.TokenType, p.RefreshToken = t.AccessToken, t.TokenType, t.RefreshToken
+		if !t.Expiry.IsZero() {
+			p.Expiry = t.Expiry.Unix()
+		}
+	}
+	return json.Marshal(p)
+}
+
+func decodeSession(data []byte) (Session, time.Time, error) {
+	var p sessionPayload
+	if err := json.Unmarshal(data, &p); err != nil || p.Version != payloadVersion || p.AccessToken == "" {
+		return Session{}, time.Time{}, ErrInvalid
+	}
+	tok := &oauth2.Token{AccessToken: p.AccessToken, TokenType: p.TokenType, RefreshToken: p.RefreshToken}
+	if p.Expiry != 0 {
+		tok.Expiry = time.Unix(p.Expiry, 0)
+	}
+	s := Session{Token: tok, Email: p.Email, SignedInAt: time.Unix(p.SignedInAt, 0)}
+	return s, time.Unix(p.IssuedAt, 0), nil
+}
+
+func encodeLogin(l Login) ([]byte, error) {
+	return json.Marshal(loginPayload{Version: payloadVersion, State: l.State, Verifier: l.Verifier, IssuedAt: l.IssuedAt.Unix()})
+}
+
+func decodeLogin(data []byte) (Login, error) {
+	var p loginPayload
+	if err := json.Unmarshal(data, &p); err != nil || p.Version != payloadVersion || p.State == "" || p.Verifier == "" {
+		return Login{}, ErrInvalid
+	}
+	return Login{State: p.State, Verifier: p.Verifier, IssuedAt: time.Unix(p.IssuedAt, 0)}, nil
+}

@@ -1,0 +1,49 @@
+// Package session keeps the two things this app remembers about a browser,
+// each in its own sealed cookie: the signed-in Session (the user's OAuth
+// token) and the Login in progress (state and PKCE verifier between
+// oauth2init and oauth2callback). Handlers only ever see a decoded value or
+// an error; they never touch cookie bytes.
+package session
+
+import (
+	"errors"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Lifetimes of the two cookies.
+const (
+	// SessionLifetime bounds how long a sign-in lasts, counted from the
+	// moment the user signed in, however often the token is refreshed. A
+	// stolen cookie therefore stops working after this long at the latest.
+	SessionLifetime = 24 * time.Hour
+	// LoginLifetime bounds the time between oauth2init and oauth2callback.
+	LoginLifetime = 10 * time.Minute
+	// clockSkew is how far in the future an issue time may lie before the
+	// cookie is rejected (instances' clocks are close but not identical).
+	clockSkew = time.Minute
+)
+
+// Errors returned when a cookie cannot be used. Callers treat all of them as
+// "no session"; they are distinct only for logs and tests.
+var (
+	ErrMissing = errors.New("session: no cookie")
+	ErrInvalid = errors.New("session: cookie is not authentic")
+	ErrExpired = errors.New("session: cookie has expired")
+	ErrTooBig  = errors.New("session: value too large for a cookie")
+)
+
+// Session is a signed-in user.
+type Session struct {
+	Token      *oauth2.Token
+	Email      string    // the Gmail address, when it could be read at sign-in
+	SignedInAt time.Time // when the user completed consent
+}
+
+// Login is a sign-in in progress: what oauth2callback must check.
+type Login struct {
+	State    string // the OAuth state sent to Google
+	Verifier string // the PKCE code verifier
+	IssuedAt time.Time
+}
