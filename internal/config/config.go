@@ -1,0 +1,291 @@
+// Package config turns the process environment into the settings the
+// functions run with. It is the only place that reads configuration; every
+// problem it reports names the variable or file at fault, never a value.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"google.golang.org/api/gmail/v1"
+)
+
+// Defaults for optional settings.
+const (
+	DefaultClientSecretFile = "client_secret.json"
+	// SourceDir is where Cloud Functions places a Go function's sources.
+	SourceDir            = "serverless_function_source_code"
+	DefaultGmailEndpoint = "https://gmail.googleapis.com"
+	DefaultRevokeURL     = "https://oauth2.googleapis.com/revoke"
+	DefaultTimeout       = 8 * time.Second
+	maxTimeout           = time.Minute
+	cookieKeySize        = 32
+)
+
+// Settings is everything the functions need, read once per process.
+type Settings struct {
+	OAuth              *oauth2.Config // client, endpoints, redirect URL, Gmail read-only scope
+	ClientSecretFile   string         // where OAuth came from ("" when given inline)
+	CookieKey          []byte         // master key for every cookie
+	CookieKeyGenerated bool           // true when no COOKIE_SECRET was set and a random key is used
+	AccessType         string         // "online" or "offline"
+	GmailEndpoint      string         // base URL of the Gmail API, without trailing slash
+	RevokeURL          string         // Google's token revocation endpoint
+	UpstreamTimeout    time.Duration  // deadline for each call to Google
+	Secure             bool           // cookies are Secure because REDIRECT_URL is https
+	Deployed           bool           // running on Cloud Functions (K_SERVICE is set)
+	ProjectID          string         // for log trace correlation, when known
+}
+
+// Error is a configuration problem. Its message is safe to show to a user and
+// to log: it names what is wrong and where, never a secret.
+type Error struct {
+	Variable string // the environment variable or file concerned
+	Problem  string
+}
+
+func (e *Error) Error() string { return e.Variable + ": " + e.Problem }
+
+func problem(variable, format string, args ...any) error {
+	return &Error{Variable: variable, Problem: fmt.Sprintf(format, args...)}
+}
+
+// Load reads the settings from getenv and the client secret file through
+// readFile. It returns the first problem it finds as an *Error.
+func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (Settings, error) {
+	s := Settings{
+		Deployed:  getenv("K_SERVICE") != "",
+		ProjectID: firstNonEmpty(getenv("GOOGLE_CLOUD_PROJECT"), getenv("GCP_PROJECT")),
+	}
+	var err error
+	if s.OAuth, s.ClientSecretFile, err = loadClient(getenv, readFile); err != nil {
+		return Settings{}, err
+	}
+	if s.OAuth.RedirectURL, err = redirectURL(getenv, s.OAuth.RedirectURL); err != nil {
+		return Settings{}, err
+	}
+	s.Secure = strings.HasPrefix(s.OAuth.RedirectURL, "https://")
+	if s.CookieKey, s.CookieKeyGenerated, err = cookieKey(getenv("COOKIE_SECRET"), s.Deployed); err != nil {
+		return Settings{}, err
+	}
+	if s.AccessType, err = accessType(getenv("ACCESS_TYPE")); err != nil {
+		return Settings{}, err
+	}
+	if s.GmailEndpoint, err = baseURL("GMAIL_ENDPOINT", getenv("GMAIL_ENDPOINT"), DefaultGmailEndpoint); err != nil {
+		return Settings{}, err
+	}
+	if s.RevokeURL, err = baseURL("REVOKE_URL", getenv("REVOKE_URL"), DefaultRevokeURL); err != nil {
+		return Settings{}, err
+	}
+	if s.UpstreamTimeout, err = timeout(getenv("UPSTREAM_TIMEOUT")); err != nil {
+		return Settings{}, err
+	}
+	return s, nil
+}
+
+// loadClient reads Google's client secret JSON from CLIENT_SECRET_JSON, or
+// from the file named by CLIENT_SECRET_FILE, or from the default locations.
+// The returned config carries the first registered redirect URI, if any.
+func loadClient(getenv func(string) string, readFile func(string) ([]byte, error)) (*oauth2.Config, string, error) {
+	if inline := getenv("CLIENT_SECRET_JSON"); inline != "" {
+		cfg, err := parseClient("CLIENT_SECRET_JSON", []byte(inline))
+		return cfg, "", err
+	}
+	candidates := []string{DefaultClientSecretFile, filepath.Join(SourceDir, DefaultClientSecretFile)}
+	if name := getenv("CLIENT_SECRET_FILE"); name != "" {
+		candidates = []string{name}
+	}
+	for _, name := range candidates {
+		data, err := readFile(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, name, problem(name, "cannot read the client secret file (%s)", describeFileError(err))
+		}
+		cfg, err := parseClient(name, data)
+		return cfg, name, err
+	}
+	return nil, "", problem(strings.Join(candidates, " or "),
+		"client secret file not found: download the OAuth client's JSON from the Google Cloud console, or set CLIENT_SECRET_FILE")
+}
+
+// clientFile is the part of Google's client secret format that is checked
+// and used; other fields are ignored.
+type clientFile struct {
+	Web       *clientEntry `json:"web"`
+	Installed *clientEntry `json:"installed"`
+}
+
+type clientEntry struct {
+	ClientID     string   `json:"client_id"`
+	ClientSecret string   `json:"client_secret"`
+	AuthURI      string   `json:"auth_uri"`
+	TokenURI     string   `json:"token_uri"`
+	RedirectURIs []string `json:"redirect_uris"`
+}
+
+func parseClient(source string, data []byte) (*oauth2.Config, error) {
+	var f clientFile
+	if err := strictJSON(data, &f); err != nil {
+		return nil, problem(source, "not a valid client secret file (%s)", err)
+	}
+	entry := f.Web
+	if entry == nil {
+		entry = f.Installed
+	}
+	if entry == nil {
+		return nil, problem(source, `client secret file has neither a "web" nor an "installed" client`)
+	}
+	for field, value := range map[string]string{"client_id": entry.ClientID, "client_secret": entry.ClientSecret, "auth_uri": entry.AuthURI, "token_uri": entry.TokenURI} {
+		if value == "" {
+			return nil, problem(source, "client secret file has no %s", field)
+		}
+	}
+	for field, value := range map[string]string{"auth_uri": entry.AuthURI, "token_uri": entry.TokenURI} {
+		if _, err := absoluteURL(value); err != nil {
+			return nil, problem(source, "%s in the client secret file is not an absolute http(s) URL", field)
+		}
+	}
+	// The same fields google.ConfigFromJSON uses; it is not called because it
+	// insists on redirect_uris, which the contract lets REDIRECT_URL supply.
+	cfg := &oauth2.Config{
+		ClientID:     entry.ClientID,
+		ClientSecret: entry.ClientSecret,
+		Endpoint:     oauth2.Endpoint{AuthURL: entry.AuthURI, TokenURL: entry.TokenURI},
+		Scopes:       []string{gmail.GmailReadonlyScope},
+	}
+	if len(entry.RedirectURIs) > 0 {
+		cfg.RedirectURL = entry.RedirectURIs[0]
+	}
+	return cfg, nil
+}
+
+func redirectURL(getenv func(string) string, fromFile string) (string, error) {
+	raw := getenv("REDIRECT_URL")
+	variable := "REDIRECT_URL"
+	if raw == "" && fromFile != "" {
+		raw, variable = fromFile, "redirect_uris[0] of the client secret file"
+	}
+	if raw == "" {
+		port := firstNonEmpty(getenv("PORT"), "8080")
+		raw = "http://localhost:" + port + "/oauth2callback"
+	}
+	u, err := absoluteURL(raw)
+	if err != nil {
+		return "", problem(variable, "must be the absolute http(s) URL of oauth2callback")
+	}
+	if u.Fragment != "" || u.RawQuery != "" {
+		return "", problem(variable, "must not have a query or fragment")
+	}
+	return raw, nil
+}
+
+// cookieKey decodes COOKIE_SECRET. Unset is an error when deployed (every
+// instance must share one key) and a fresh random key locally.
+func cookieKey(raw string, deployed bool) ([]byte, bool, error) {
+	if raw == "" {
+		if deployed {
+			return nil, false, problem("COOKIE_SECRET", "is required when deployed: set it to base64 of 32 random bytes (deploy.sh stores one in Secret Manager)")
+		}
+		key := make([]byte, cookieKeySize)
+		rand.Read(key) // never fails: crypto/rand crashes the program rather than return short
+		return key, true, nil
+	}
+	trimmed := strings.TrimRight(strings.TrimSpace(raw), "=")
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		key, err := enc.DecodeString(trimmed)
+		if err != nil {
+			continue
+		}
+		if len(key) != cookieKeySize {
+			return nil, false, problem("COOKIE_SECRET", "decodes to %d bytes, want %d", len(key), cookieKeySize)
+		}
+		return key, false, nil
+	}
+	return nil, false, problem("COOKIE_SECRET", "is not base64 (standard or URL alphabet)")
+}
+
+func accessType(raw string) (string, error) {
+	switch raw {
+	case "", "online":
+		return "online", nil
+	case "offline":
+		return "offline", nil
+	}
+	return "", problem("ACCESS_TYPE", `must be "online" or "offline"`)
+}
+
+func baseURL(variable, raw, fallback string) (string, error) {
+	if raw == "" {
+		return fallback, nil
+	}
+	if _, err := absoluteURL(raw); err != nil {
+		return "", problem(variable, "must be an absolute http(s) URL")
+	}
+	return strings.TrimRight(raw, "/"), nil
+}
+
+func timeout(raw string) (time.Duration, error) {
+	if raw == "" {
+		return DefaultTimeout, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d <= 0 || d > maxTimeout {
+		return 0, problem("UPSTREAM_TIMEOUT", "must be a duration between 0 and %v, such as 8s", maxTimeout)
+	}
+	return d, nil
+}
+
+func absoluteURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("not an absolute http(s) URL")
+	}
+	return u, nil
+}
+
+// strictJSON decodes data into v and describes a failure by position only,
+// so that no byte of a secret file ends up in a message.
+func strictJSON(data []byte, v any) error {
+	err := json.Unmarshal(data, v)
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &syntax):
+		return fmt.Errorf("invalid JSON at byte %d", syntax.Offset)
+	case errors.As(err, &typeErr):
+		return fmt.Errorf("field %q has the wrong type", typeErr.Field)
+	}
+	return errors.New("invalid JSON")
+}
+
+// describeFileError keeps the reason a file could not be read (permission
+// denied, is a directory) without repeating the path.
+func describeFileError(err error) string {
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		return pathErr.Err.Error()
+	}
+	return err.Error()
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
