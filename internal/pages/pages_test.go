@@ -1,0 +1,116 @@
+package pages_test
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"example.com/gcf-oauth-gmail/internal/pages"
+)
+
+// checkPageHeaders verifies the headers the contract requires on every page.
+func checkPageHeaders(t *testing.T, h http.Header) {
+	t.Helper()
+	want := map[string]string{
+		"Content-Type":           "text/html; charset=utf-8",
+		"Cache-Control":          "no-store",
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "no-referrer",
+	}
+	for k, v := range want {
+		if got := h.Get(k); got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+	csp := h.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") {
+		t.Errorf("CSP %q must forbid scripts through default-src 'none'", csp)
+	}
+	for _, bad := range []string{"*", "unsafe-inline", "unsafe-eval", "http:", "https:", "data:"} {
+		if strings.Contains(csp, bad) {
+			t.Errorf("CSP %q contains %q", csp, bad)
+		}
+	}
+}
+
+func TestLabelsPageEscapesNamesAndCounts(t *testing.T) {
+	rec := httptest.NewRecorder()
+	pages.WriteLabels(rec, pages.Labels{
+		Email:  "ada@example.com",
+		Count:  3,
+		System: []pages.Label{{Name: "INBOX"}},
+		User:   []pages.Label{{Name: `<img src=x onerror=alert(1)>`}, {Name: `Tom & Jerry "quotes"`}},
+	})
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	checkPageHeaders(t, rec.Header())
+	for _, want := range []string{"3 label(s) found", "INBOX", "&lt;img src=x onerror=alert(1)&gt;", "Tom &amp; Jerry &#34;quotes&#34;", "ada@example.com", `action="/signout"`, `<html lang="en">`, "<title>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "<img") {
+		t.Error("label name was not escaped")
+	}
+}
+
+func TestProblemPageSaysWhatHappenedAndWhatNext(t *testing.T) {
+	rec := httptest.NewRecorder()
+	pages.WriteProblem(rec, pages.Problem{Status: 403, Heading: "Access denied", Detail: "You chose <Deny>.", Next: &pages.Link{URL: "/oauth2init", Text: "Try again"}})
+	if rec.Code != 403 {
+		t.Fatalf("status %d, want 403", rec.Code)
+	}
+	checkPageHeaders(t, rec.Header())
+	body := rec.Body.String()
+	for _, want := range []string{"Access denied", "You chose &lt;Deny&gt;.", `href="/oauth2init"`, "Try again"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+func TestSignedOutPageOffersSignIn(t *testing.T) {
+	rec := httptest.NewRecorder()
+	pages.WriteSignedOut(rec, pages.SignedOut{Revoked: true})
+	checkPageHeaders(t, rec.Header())
+	if !strings.Contains(rec.Body.String(), `href="/oauth2init"`) {
+		t.Error("signed-out page has no sign-in link")
+	}
+}
+
+func TestPolicyHashMatchesTheInlineStylesheet(t *testing.T) {
+	rec := httptest.NewRecorder()
+	pages.WriteSignedOut(rec, pages.SignedOut{})
+	m := regexp.MustCompile(`(?s)<style>(.*?)</style>`).FindStringSubmatch(rec.Body.String())
+	if m == nil {
+		t.Fatal("no inline stylesheet")
+	}
+	sum := sha256.Sum256([]byte(m[1]))
+	want := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	if !strings.Contains(rec.Header().Get("Content-Security-Policy"), want) {
+		t.Fatalf("CSP %q does not allow the served stylesheet (%s)", rec.Header().Get("Content-Security-Policy"), want)
+	}
+}
+
+func TestProblemPagePassesOnOnlyValidRetryAfter(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"30", "30"},
+		{"Wed, 21 Oct 2026 07:28:00 GMT", "Wed, 21 Oct 2026 07:28:00 GMT"},
+		{"", ""},
+		{"soon", ""},
+		{"-5", ""},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		pages.WriteProblem(rec, pages.Problem{Status: 503, Heading: "Busy", RetryAfter: tt.in})
+		if got := rec.Header().Get("Retry-After"); got != tt.want {
+			t.Errorf("Retry-After for %q = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
