@@ -1,0 +1,83 @@
+// Package upstream holds the one HTTP transport the process uses to reach
+// Google, and the pieces layered on it: a cap on response sizes and a bearer
+// token taken from the request context, so that one Gmail client serves
+// every user.
+package upstream
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"time"
+)
+
+// MaxBodyBytes caps any response body read from Google. A Gmail account has
+// at most 10,000 labels, well under this.
+const MaxBodyBytes = 4 << 20
+
+// ErrBodyTooLarge is returned while reading a response body past its cap.
+var ErrBodyTooLarge = errors.New("upstream: response body too large")
+
+// NewTransport returns the process's shared transport. Its idle pool is
+// sized for an instance's concurrency so that connections to Google are
+// reused across requests and users instead of reopened: the default
+// transport keeps only two idle connections per host.
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   128,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// LimitBodies wraps base so that reading more than limit bytes of any
+// response body fails with ErrBodyTooLarge.
+func LimitBodies(base http.RoundTripper, limit int64) http.RoundTripper {
+	return &limitedTransport{base: base, limit: limit}
+}
+
+type limitedTransport struct {
+	base  http.RoundTripper
+	limit int64
+}
+
+func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.ContentLength > t.limit {
+		resp.Body.Close()
+		return nil, ErrBodyTooLarge
+	}
+	resp.Body = &limitedBody{ReadCloser: resp.Body, remaining: t.limit}
+	return resp, nil
+}
+
+type limitedBody struct {
+	io.ReadCloser
+	remaining int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.remaining <= 0 {
+		// Read one more byte to tell "exactly at the limit" from "over it".
+		var probe [1]byte
+		if n, _ := b.ReadCloser.Read(probe[:]); n > 0 {
+			return 0, ErrBodyTooLarge
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.remaining {
+		p = p[:b.remaining]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.remaining -= int64(n)
+	return n, err
+}
