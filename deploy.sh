@@ -1,0 +1,444 @@
+#!/usr/bin/env bash
+# Deploys the four HTTP functions of this repository as separate Cloud Functions (2nd gen), with the
+# OAuth client secret and the cookie key kept in Secret Manager. ./deploy.sh --help says how.
+set -euo pipefail
+
+readonly APP=gcf-oauth-gmail
+FUNCTIONS=(oauth2init oauth2callback listlabels signout)
+readonly CLIENT_SECRET_NAME=$APP-client-secret
+readonly COOKIE_KEY_NAME=$APP-cookie-key
+readonly CLIENT_SECRET_MOUNT=/secrets/oauth/client_secret.json
+# iam is not used by the functions but by this script, to create their service account.
+REQUIRED_APIS=(
+  cloudfunctions.googleapis.com
+  cloudbuild.googleapis.com
+  run.googleapis.com
+  artifactregistry.googleapis.com
+  secretmanager.googleapis.com
+  gmail.googleapis.com
+  iam.googleapis.com
+)
+readonly NEW_COOKIE_KEY_SHOWN="<(head -c 32 /dev/urandom | base64 | tr -d '\n')"
+
+project=""
+region=""
+client_secret=./client_secret.json
+access_type=online
+memory=256Mi
+max_instances=10
+dry_run=false
+delete=false
+rotate_cookie_key=false
+
+usage() {
+  cat <<'EOF'
+Usage: ./deploy.sh [options]
+
+Deploys oauth2init, oauth2callback, listlabels and signout as separate Cloud Functions (2nd gen),
+each public (the browser calls them), running as the service account
+gcf-oauth-gmail@PROJECT.iam.gserviceaccount.com, which may read only the two secrets below.
+The Secret Manager secret gcf-oauth-gmail-client-secret holds the OAuth client JSON (mounted as a
+file); gcf-oauth-gmail-cookie-key holds the key that seals the cookies (an environment variable).
+Both are pinned to explicit versions. Running it again changes only what changed.
+
+Options:
+  --project ID          Google Cloud project (default: gcloud config get-value project)
+  --region REGION       region of the functions, e.g. us-central1
+                        (default: gcloud config get-value functions/region)
+  --client-secret FILE  the "Web application" OAuth client JSON downloaded from the console
+                        (default: ./client_secret.json); uploaded only when it changed
+  --offline             ask Google for a refresh token (ACCESS_TYPE=offline), so a session outlives
+                        the one-hour access token; the refresh token then lives in the cookie
+  --rotate-cookie-key   store a new random cookie key and redeploy with it: this signs everyone out
+  --memory SIZE         memory of each function (default 256Mi)
+  --max-instances N     instance cap of each function, a bound on cost (default 10)
+  --dry-run             print the gcloud commands of a first deploy (or of --delete), run none;
+                        needs --project and --region
+  --delete              delete the four functions, the two secrets and the service account
+  -h, --help            show this help
+
+Options are not remembered: pass the same ones on every run, or it redeploys with the defaults.
+Prints at the end the redirect URI to register on the OAuth client and the URL to open.
+EOF
+}
+
+die() {
+  printf 'deploy.sh: error: %s\n' "$*" >&2
+  exit 1
+}
+
+warn() {
+  printf 'deploy.sh: warning: %s\n' "$*" >&2
+}
+
+note() {
+  printf 'deploy.sh: %s\n' "$*" >&2
+}
+
+# Where the commands are shown: stdout for a dry run (they are its output), stderr otherwise.
+# A separate descriptor keeps them out of $(...) captures.
+show() {
+  printf '+ %s\n' "$*" >&3
+}
+
+# read_gcloud DRY_ANSWER ARGS...: a gcloud call that changes nothing. A dry run shows it instead and
+# prints DRY_ANSWER, what a project where nothing is deployed yet would answer.
+read_gcloud() {
+  local dry_answer=$1
+  shift
+  if $dry_run; then
+    show gcloud "$@"
+    printf '%s\n' "$dry_answer"
+    return 0
+  fi
+  gcloud "$@"
+}
+
+# exists ARGS...: whether the describe call ARGS succeeds. A dry run answers as a project where
+# nothing is deployed yet, or with --delete as one where everything is.
+exists() {
+  if $dry_run; then
+    show gcloud "$@"
+    $delete
+    return
+  fi
+  gcloud "$@" >/dev/null 2>&1
+}
+
+# change ARGS...: a gcloud call that changes the project. Its output goes to stderr: stdout carries
+# only the summary.
+change() {
+  show gcloud "$@"
+  if ! $dry_run; then
+    gcloud "$@" >&2
+  fi
+}
+
+# change_with_input PRODUCER SHOWN ARGS...: runs PRODUCER | gcloud ARGS. The data goes through the
+# pipe only, never through an argument, a variable or a file.
+change_with_input() {
+  local producer=$1 shown=$2
+  shift 2
+  show gcloud "$@" "< $shown"
+  if ! $dry_run; then
+    "$producer" | gcloud "$@" >&2
+  fi
+}
+
+# A service account created seconds ago can still be unknown to IAM: retry for a short while.
+with_retries() {
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    if "$@"; then
+      return 0
+    fi
+    if [[ $attempt != 5 ]]; then
+      note "retrying in 5s"
+      sleep 5
+    fi
+  done
+  return 1
+}
+
+sha256() {
+  local sum
+  if command -v sha256sum >/dev/null 2>&1; then
+    sum=$(sha256sum)
+  else
+    sum=$(shasum -a 256)
+  fi
+  printf '%s\n' "${sum%% *}"
+}
+
+read_client_secret() {
+  cat -- "$client_secret_file"
+}
+
+new_cookie_key() {
+  head -c 32 /dev/urandom | base64 | tr -d '\n'
+}
+
+need_value() {
+  [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"
+}
+
+parse_args() {
+  while [[ $# -gt 0 ]]; do
+    case $1 in
+      --*=*)
+        set -- "${1%%=*}" "${1#*=}" "${@:2}"
+        continue
+        ;;
+      -h | --help)
+        usage
+        exit 0
+        ;;
+      --project) need_value "$@"; project=$2; shift ;;
+      --region) need_value "$@"; region=$2; shift ;;
+      --client-secret) need_value "$@"; client_secret=$2; shift ;;
+      --memory) need_value "$@"; memory=$2; shift ;;
+      --max-instances) need_value "$@"; max_instances=$2; shift ;;
+      --offline) access_type=offline ;;
+      --rotate-cookie-key) rotate_cookie_key=true ;;
+      --dry-run) dry_run=true ;;
+      --delete) delete=true ;;
+      *) die "unknown argument: $1 (see --help)" ;;
+    esac
+    shift
+  done
+  case $client_secret in
+    /*) client_secret_file=$client_secret ;;
+    *) client_secret_file=$PWD/$client_secret ;;
+  esac
+}
+
+require_gcloud() {
+  command -v gcloud >/dev/null 2>&1 ||
+    die "gcloud not found on PATH: install the Google Cloud CLI (https://cloud.google.com/sdk/docs/install)"
+}
+
+config_value() {
+  local value
+  value=$(gcloud config get-value "$1" 2>/dev/null) || true
+  if [[ $value != "(unset)" ]]; then
+    printf '%s\n' "$value"
+  fi
+}
+
+resolve_project_and_region() {
+  if $dry_run; then
+    [[ -n $project && -n $region ]] ||
+      die "--dry-run runs no gcloud command, so it needs both --project and --region"
+  fi
+  [[ -n $project ]] || project=$(config_value project)
+  [[ -n $project ]] || die "no project: pass --project PROJECT_ID or run: gcloud config set project PROJECT_ID"
+  [[ -n $region ]] || region=$(config_value functions/region)
+  [[ -n $region ]] ||
+    die "no region: pass --region REGION (e.g. us-central1) or run: gcloud config set functions/region REGION"
+  service_account=$APP@$project.iam.gserviceaccount.com
+  base_url=https://$region-$project.cloudfunctions.net
+}
+
+read_go_runtime() {
+  [[ -f go.mod ]] || die "go.mod not found next to deploy.sh"
+  local version
+  version=$(sed -n 's/^go[[:space:]]\{1,\}\([0-9]\{1,\}\)\.\([0-9]\{1,\}\).*$/\1\2/p' go.mod | head -n 1)
+  [[ -n $version ]] || die "go.mod has no 'go 1.N' line to derive the Cloud Functions runtime from"
+  runtime=go$version
+}
+
+# A dry run only warns: it previews, and a real run stops at the same problem.
+client_secret_problem() {
+  if $dry_run; then
+    warn "$* (a real run stops here)"
+  else
+    die "$*"
+  fi
+}
+
+check_client_secret_file() {
+  if [[ ! -f $client_secret_file || ! -r $client_secret_file ]]; then
+    client_secret_problem "client secret file $client_secret not found: download the OAuth client's JSON from APIs & Services > Credentials, or pass --client-secret FILE"
+    return 0
+  fi
+  if ! grep -q '"web"' "$client_secret_file" || ! grep -q '"client_id"' "$client_secret_file"; then
+    client_secret_problem "$client_secret is not the JSON of a \"Web application\" OAuth client (no \"web\" key with a \"client_id\"): create one of that type and download it"
+  fi
+}
+
+check_apis() {
+  local enabled api missing=""
+  enabled=$(read_gcloud "$(printf '%s\n' "${REQUIRED_APIS[@]}")" \
+    services list --enabled --project="$project" --format='value(config.name)')
+  for api in "${REQUIRED_APIS[@]}"; do
+    if [[ $'\n'$enabled$'\n' != *$'\n'$api$'\n'* ]]; then
+      missing="$missing $api"
+    fi
+  done
+  [[ -z $missing ]] ||
+    die "API(s) not enabled in project $project:$missing; enable them with: gcloud services enable$missing --project=$project"
+}
+
+ensure_service_account() {
+  if ! exists iam service-accounts describe "$service_account" --project="$project"; then
+    change iam service-accounts create "$APP" --display-name="$APP" --project="$project"
+  fi
+}
+
+latest_version() {
+  read_gcloud 1 secrets versions describe latest --secret="$1" --project="$project" \
+    --format='value(name.basename())'
+}
+
+# Compares hashes, so the stored secret is never held whole in a variable nor printed.
+client_secret_is_current() {
+  local stored wanted
+  stored=$(read_gcloud "" secrets versions access latest --secret="$CLIENT_SECRET_NAME" \
+    --project="$project" | sha256) || die "cannot read the latest version of secret $CLIENT_SECRET_NAME"
+  wanted=$(sha256 <"$client_secret_file")
+  [[ $stored == "$wanted" ]]
+}
+
+ensure_client_secret() {
+  if ! exists secrets describe "$CLIENT_SECRET_NAME" --project="$project"; then
+    change_with_input read_client_secret "$client_secret" secrets create "$CLIENT_SECRET_NAME" \
+      --replication-policy=automatic --data-file=- --project="$project"
+  elif ! client_secret_is_current; then
+    change_with_input read_client_secret "$client_secret" secrets versions add "$CLIENT_SECRET_NAME" \
+      --data-file=- --project="$project"
+  fi
+  client_secret_version=$(latest_version "$CLIENT_SECRET_NAME")
+}
+
+ensure_cookie_key() {
+  if ! exists secrets describe "$COOKIE_KEY_NAME" --project="$project"; then
+    change_with_input new_cookie_key "$NEW_COOKIE_KEY_SHOWN" secrets create "$COOKIE_KEY_NAME" \
+      --replication-policy=automatic --data-file=- --project="$project"
+  elif $rotate_cookie_key; then
+    change_with_input new_cookie_key "$NEW_COOKIE_KEY_SHOWN" secrets versions add "$COOKIE_KEY_NAME" \
+      --data-file=- --project="$project"
+  fi
+  cookie_key_version=$(latest_version "$COOKIE_KEY_NAME")
+}
+
+grant_secret_access() {
+  local secret
+  for secret in "$CLIENT_SECRET_NAME" "$COOKIE_KEY_NAME"; do
+    with_retries change secrets add-iam-policy-binding "$secret" \
+      --member="serviceAccount:$service_account" --role=roles/secretmanager.secretAccessor \
+      --project="$project"
+  done
+}
+
+# A last guard behind .gcloudignore: the secrets reach the functions through Secret Manager only.
+refuse_secret_uploads() {
+  local leaked
+  leaked=$(printf '%s\n' "$1" |
+    grep -E '(^|/)(client_secret[^/]*\.json|[^/]*\.(pem|key|p12)|\.env)$' | head -n 1) || true
+  [[ -z $leaked ]] || die "refusing to deploy: $leaked would be uploaded with the source; list it in .gcloudignore"
+}
+
+# The digest of the files that gcloud uploads, as gcloud lists them after applying .gcloudignore.
+hash_upload() {
+  local files
+  files=$(read_gcloud "" meta list-files-for-upload .)
+  refuse_secret_uploads "$files"
+  upload_digest=$(printf '%s\n' "$files" | LC_ALL=C sort | while IFS= read -r file; do
+    if [[ -n $file ]]; then
+      printf '%s %s\n' "$(sha256 <"$file")" "$file"
+    fi
+  done | sha256)
+}
+
+# The label that tells whether a deployed function already has this source and these settings.
+# Label values hold at most 63 characters: 40 hex digits are plenty.
+deploy_hash() {
+  if $dry_run; then
+    printf '%s\n' '<hash>'
+    return 0
+  fi
+  local digest
+  digest=$(printf '%s\n' "$upload_digest" "$@" | sha256)
+  printf '%s\n' "${digest:0:40}"
+}
+
+deploy_function() {
+  local name=$1 wanted current
+  local settings=(
+    functions deploy "$name" --gen2 --runtime="$runtime" --entry-point="$name" --source=.
+    --trigger-http --allow-unauthenticated --region="$region" --project="$project"
+    --service-account="$service_account"
+    --memory="$memory" --cpu=1 --concurrency=32 --timeout=30s --max-instances="$max_instances"
+    --set-env-vars="REDIRECT_URL=$base_url/oauth2callback,CLIENT_SECRET_FILE=$CLIENT_SECRET_MOUNT,GOOGLE_CLOUD_PROJECT=$project,ACCESS_TYPE=$access_type"
+    --set-secrets="$CLIENT_SECRET_MOUNT=$CLIENT_SECRET_NAME:$client_secret_version,COOKIE_SECRET=$COOKIE_KEY_NAME:$cookie_key_version"
+  )
+  wanted=$(deploy_hash "${settings[@]}")
+  # A function whose last deploy failed is not ACTIVE: it is deployed again, whatever its label.
+  current=$(read_gcloud "" functions describe "$name" --gen2 --region="$region" --project="$project" \
+    --format='value(state,labels.deploy-hash)' 2>/dev/null) || current=""
+  if [[ $current == "ACTIVE"$'\t'"$wanted" ]]; then
+    note "$name is up to date"
+    return 0
+  fi
+  change "${settings[@]}" --update-labels="deploy-hash=$wanted" --quiet
+}
+
+warn_unregistered_redirect() {
+  local redirect=$base_url/oauth2callback
+  [[ -f $client_secret_file ]] || return 0
+  # Google writes the URIs plainly; a re-encoded file may escape the slashes.
+  if ! grep -qF -e "\"$redirect\"" -e "\"${redirect//\//\\/}\"" "$client_secret_file"; then
+    warn "$client_secret does not list $redirect in redirect_uris: add it to the client's Authorized redirect URIs (the sign-in fails with redirect_uri_mismatch until then)"
+  fi
+}
+
+print_summary() {
+  cat <<EOF
+Authorized redirect URI to register on the OAuth client (APIs & Services > Credentials):
+  $base_url/oauth2callback
+Open:
+  $base_url/oauth2init
+EOF
+}
+
+remove() {
+  local group=$1 name=$2
+  shift 2
+  local words
+  read -r -a words <<<"$group"
+  if exists "${words[@]}" describe "$name" "$@"; then
+    change "${words[@]}" delete "$name" "$@" --quiet
+  else
+    note "$group $name is already gone"
+  fi
+}
+
+delete_everything() {
+  local name
+  for name in "${FUNCTIONS[@]}"; do
+    remove functions "$name" --gen2 --region="$region" --project="$project"
+  done
+  remove secrets "$CLIENT_SECRET_NAME" --project="$project"
+  remove secrets "$COOKIE_KEY_NAME" --project="$project"
+  remove "iam service-accounts" "$service_account" --project="$project"
+}
+
+deploy_everything() {
+  local name
+  read_go_runtime
+  check_client_secret_file
+  check_apis
+  hash_upload
+  ensure_service_account
+  ensure_client_secret
+  ensure_cookie_key
+  grant_secret_access
+  for name in "${FUNCTIONS[@]}"; do
+    deploy_function "$name"
+  done
+  if $dry_run; then
+    echo
+  fi
+  warn_unregistered_redirect
+  print_summary
+}
+
+main() {
+  parse_args "$@"
+  if $dry_run; then
+    exec 3>&1
+  else
+    exec 3>&2
+    require_gcloud
+  fi
+  # --source=. and go.mod are relative to the repository root, where this script lives.
+  cd "$(dirname "${BASH_SOURCE[0]}")"
+  resolve_project_and_region
+  if $delete; then
+    delete_everything
+  else
+    deploy_everything
+  fi
+}
+
+main "$@"
