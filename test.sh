@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Runs every check the project has: formatting, go vet, staticcheck, gosec,
+# the shell linter, the whole test suite under the race detector (browser, load and
+# deployment tests included) and a short run of every fuzz target.
+# Installs what it needs first. CI runs exactly this script.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+STATICCHECK_VERSION=v0.8.2
+GOSEC_VERSION=v2.30.0
+FUZZ_TIME=${FUZZ_TIME:-8s}
+
+step() { printf '\n== %s\n' "$*"; }
+
+install_debian_packages() {
+	local missing=()
+	command -v chromium >/dev/null || missing+=(chromium)
+	command -v shellcheck >/dev/null || missing+=(shellcheck)
+	[ ${#missing[@]} -eq 0 ] && return
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "missing: ${missing[*]}; install them with: sudo apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+	step "installing ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# go_tool NAME MODULE@VERSION: installs a Go tool into GOBIN unless that
+# version is already there, and prints its path.
+go_tool() {
+	local name=$1 pkg=$2 version=${2##*@}
+	local bin
+	bin="$(go env GOPATH)/bin/$name"
+	if [ ! -x "$bin" ] || [ "$(cat "$bin.version" 2>/dev/null)" != "$version" ]; then
+		go install "$pkg" >&2
+		echo "$version" >"$bin.version"
+	fi
+	echo "$bin"
+}
+
+step "tools"
+install_debian_packages
+staticcheck=$(go_tool staticcheck "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION")
+gosec=$(go_tool gosec "github.com/securego/gosec/v2/cmd/gosec@$GOSEC_VERSION")
+go version; chromium --version; shellcheck --version | sed -n 2p
+
+step "gofmt"
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change: $unformatted" >&2
+	exit 1
+fi
+
+step "go vet"
+go vet ./...
+
+step "staticcheck"
+"$staticcheck" ./...
+
+step "gosec"
+"$gosec" -quiet -exclude-dir=internal/fakegoogle ./...
+
+step "shellcheck"
+shellcheck test.sh deploy.sh .ci/run scripts/*.sh
+
+step "tests (race detector)"
+go test -race -count=1 ./...
+
+step "fuzzing, $FUZZ_TIME per target"
+go list -f '{{.ImportPath}} {{.Dir}}' ./... | while read -r pkg dir; do
+	grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | while read -r target; do
+		echo "-- $pkg $target"
+		if ! out=$(go test -run='^$' -fuzz="^$target\$" -fuzztime="$FUZZ_TIME" "$pkg" 2>&1); then
+			echo "$out" >&2
+			exit 1
+		fi
+	done
+done
+
+step "all checks passed"
