@@ -1,0 +1,150 @@
+package fakegoogle
+
+import "strings"
+
+// Account is one user of the emulated Google: the person who signs in on the
+// consent page and whose Gmail labels the API returns.
+type Account struct {
+	Email         string
+	Name          string
+	Labels        []Label
+	MessagesTotal int
+	ThreadsTotal  int
+}
+
+// Label has the JSON shape of Gmail's users.labels resource as returned by
+// users.labels.list.
+type Label struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Type is "system" or "user".
+	Type string `json:"type"`
+	// MessageListVisibility is "show" or "hide"; empty leaves it out.
+	MessageListVisibility string `json:"messageListVisibility,omitempty"`
+	// LabelListVisibility is "labelShow", "labelShowIfUnread" or "labelHide";
+	// empty leaves it out.
+	LabelListVisibility string      `json:"labelListVisibility,omitempty"`
+	Color               *LabelColor `json:"color,omitempty"`
+}
+
+// LabelColor is the color of a user label, as in Gmail's API.
+type LabelColor struct {
+	TextColor       string `json:"textColor"`
+	BackgroundColor string `json:"backgroundColor"`
+}
+
+// XSSLabelName is the name of a label of the third demo account that is an
+// HTML injection attempt; pages that list labels must show it as text.
+const XSSLabelName = `<img src=x onerror=alert(1)>`
+
+// QuotesLabelName is the name of a label of the third demo account full of
+// characters that need escaping in HTML attributes and text.
+const QuotesLabelName = `Tom & Jerry "quotes"`
+
+// DemoAccounts returns three demo accounts with Gmail's system labels and a
+// different set of user labels each. The third one (mallory@example.com) has
+// labels named XSSLabelName and QuotesLabelName for escaping tests. Every call
+// returns fresh slices that the caller may modify.
+func DemoAccounts() []Account {
+	return []Account{
+		{
+			Email:         "alice@example.com",
+			Name:          "Alice Example",
+			MessagesTotal: 1284,
+			ThreadsTotal:  917,
+			Labels: append(systemLabels(),
+				userLabel("Label_1", "Receipts", &LabelColor{TextColor: "#ffffff", BackgroundColor: "#16a766"}),
+				userLabel("Label_2", "Travel", nil),
+				userLabel("Label_3", "Travel/2026", &LabelColor{TextColor: "#ffffff", BackgroundColor: "#4a86e8"}),
+				userLabel("Label_4", "Work/Projects", nil),
+			),
+		},
+		{
+			Email:         "bob@example.org",
+			Name:          "Bob Example",
+			MessagesTotal: 342,
+			ThreadsTotal:  301,
+			Labels: append(systemLabels(),
+				userLabel("Label_11", "Family", &LabelColor{TextColor: "#000000", BackgroundColor: "#fad165"}),
+				userLabel("Label_12", "Bills/2026", nil),
+				userLabel("Label_13", "Newsletters", nil),
+			),
+		},
+		{
+			Email:         "mallory@example.com",
+			Name:          "Mallory Example",
+			MessagesTotal: 7,
+			ThreadsTotal:  5,
+			Labels: append(systemLabels(),
+				userLabel("Label_21", XSSLabelName, nil),
+				userLabel("Label_22", QuotesLabelName, &LabelColor{TextColor: "#ffffff", BackgroundColor: "#cc3a21"}),
+				userLabel("Label_23", "Café ☕ / 日本語", nil),
+			),
+		},
+	}
+}
+
+// systemLabels returns Gmail's system labels as users.labels.list shows them.
+func systemLabels() []Label {
+	return []Label{
+		{ID: "CHAT", Name: "CHAT", Type: "system", MessageListVisibility: "hide", LabelListVisibility: "labelHide"},
+		{ID: "SENT", Name: "SENT", Type: "system"},
+		{ID: "INBOX", Name: "INBOX", Type: "system"},
+		{ID: "IMPORTANT", Name: "IMPORTANT", Type: "system"},
+		{ID: "TRASH", Name: "TRASH", Type: "system"},
+		{ID: "DRAFT", Name: "DRAFT", Type: "system"},
+		{ID: "SPAM", Name: "SPAM", Type: "system"},
+		{ID: "CATEGORY_FORUMS", Name: "CATEGORY_FORUMS", Type: "system"},
+		{ID: "CATEGORY_UPDATES", Name: "CATEGORY_UPDATES", Type: "system"},
+		{ID: "CATEGORY_PERSONAL", Name: "CATEGORY_PERSONAL", Type: "system"},
+		{ID: "CATEGORY_PROMOTIONS", Name: "CATEGORY_PROMOTIONS", Type: "system"},
+		{ID: "CATEGORY_SOCIAL", Name: "CATEGORY_SOCIAL", Type: "system"},
+		{ID: "STARRED", Name: "STARRED", Type: "system"},
+		{ID: "UNREAD", Name: "UNREAD", Type: "system"},
+	}
+}
+
+func userLabel(id, name string, color *LabelColor) Label {
+	return Label{
+		ID:                    id,
+		Name:                  name,
+		Type:                  "user",
+		MessageListVisibility: "show",
+		LabelListVisibility:   "labelShow",
+		Color:                 color,
+	}
+}
+
+// cloneAccounts deep-copies accounts so that the Server never shares slices
+// with its caller.
+func cloneAccounts(in []Account) []Account {
+	out := make([]Account, len(in))
+	for i, a := range in {
+		a.Labels = cloneLabels(a.Labels)
+		out[i] = a
+	}
+	return out
+}
+
+func cloneLabels(in []Label) []Label {
+	out := make([]Label, len(in))
+	for i, l := range in {
+		if l.Color != nil {
+			c := *l.Color
+			l.Color = &c
+		}
+		out[i] = l
+	}
+	return out
+}
+
+// findAccount returns the index of the account with this email (compared
+// case-insensitively), or -1.
+func findAccount(accounts []Account, email string) int {
+	for i, a := range accounts {
+		if strings.EqualFold(a.Email, email) {
+			return i
+		}
+	}
+	return -1
+}

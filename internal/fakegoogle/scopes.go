@@ -1,0 +1,52 @@
+package fakegoogle
+
+import "slices"
+
+// GmailReadonlyScope is the scope that lets an application list labels.
+const GmailReadonlyScope = "https://www.googleapis.com/auth/gmail.readonly"
+
+// scopeWords are the consent-screen descriptions of the scopes Google
+// describes; any other scope is shown as its URL.
+var scopeWords = map[string]string{
+	GmailReadonlyScope:                               "View your email messages and settings",
+	"https://mail.google.com/":                       "Read, compose, send, and permanently delete all your email from Gmail",
+	"https://www.googleapis.com/auth/gmail.modify":   "Read, compose, and send emails from your Gmail account",
+	"https://www.googleapis.com/auth/gmail.metadata": "View your email message metadata such as labels and headers, but not the email body",
+	"https://www.googleapis.com/auth/gmail.labels":   "See and edit your email labels",
+	"https://www.googleapis.com/auth/userinfo.email": "See your primary Google Account email address",
+	"email": "See your primary Google Account email address",
+	"https://www.googleapis.com/auth/userinfo.profile": "See your personal info, including any personal info you've made publicly available",
+	"profile": "See your personal info, including any personal info you've made publicly available",
+	"openid":  "Associate you with your personal info on Google",
+}
+
+// describeScope returns the consent-screen wording of a scope.
+func describeScope(scope string) string {
+	if w, ok := scopeWords[scope]; ok {
+		return w
+	}
+	return scope
+}
+
+// labelScopes are the scopes that allow users.labels.list and
+// users.getProfile (gmail.labels allows only the former).
+var labelScopes = []string{
+	"https://mail.google.com/",
+	"https://www.googleapis.com/auth/gmail.modify",
+	GmailReadonlyScope,
+	"https://www.googleapis.com/auth/gmail.metadata",
+	"https://www.googleapis.com/auth/gmail.labels",
+}
+
+// profileScopes are the scopes that allow users.getProfile.
+var profileScopes = labelScopes[:4]
+
+// hasAnyScope reports whether granted includes one of allowed.
+func hasAnyScope(granted, allowed []string) bool {
+	for _, g := range granted {
+		if slices.Contains(allowed, g) {
+			return true
+		}
+	}
+	return false
+}

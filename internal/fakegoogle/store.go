@@ -1,0 +1,177 @@
+package fakegoogle
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"time"
+)
+
+// authRequest is a validated authorization request, kept between the consent
+// page and the user's decision, and then with the code it produced.
+type authRequest struct {
+	clientID    string
+	redirectURI string
+	scopes      []string
+	state       string
+	hasState    bool
+	challenge   string // S256 code_challenge
+	offline     bool   // access_type=offline
+	prompt      string
+	loginHint   string
+}
+
+// pendingConsent is an authorization request waiting for Allow or Deny.
+type pendingConsent struct {
+	req     authRequest
+	expires time.Time
+}
+
+// authCode is an issued authorization code.
+type authCode struct {
+	req     authRequest
+	account int // index into Options.Accounts
+	expires time.Time
+	used    bool
+	grant   *grant // the tokens it was exchanged for, once used
+}
+
+// grant is what one successful code exchange produced: a refresh token (for
+// offline access) and the access tokens issued from the code or the refresh
+// token. Revoking any of them revokes the grant.
+type grant struct {
+	clientID     string
+	account      int
+	scopes       []string
+	refreshToken string // empty for online access
+	accessTokens []string
+	revoked      bool
+}
+
+// accessToken is an issued access token.
+type accessToken struct {
+	grant         *grant
+	expires       time.Time
+	forcedExpired bool // set by ExpireAccessTokens
+}
+
+// store is the Server's mutable state. Every method must be called with
+// Server.mu held.
+type store struct {
+	pending   map[string]*pendingConsent
+	codes     map[string]*authCode
+	access    map[string]*accessToken
+	refresh   map[string]*grant
+	secrets   []string // every credential ever issued, for Secrets
+	lastSweep time.Time
+}
+
+func newStore() store {
+	return store{
+		pending: make(map[string]*pendingConsent),
+		codes:   make(map[string]*authCode),
+		access:  make(map[string]*accessToken),
+		refresh: make(map[string]*grant),
+	}
+}
+
+// sweepInterval bounds how often expired codes and consents are purged.
+const sweepInterval = 30 * time.Second
+
+// sweep drops expired pending consents and authorization codes, at most once
+// per sweepInterval.
+func (st *store) sweep(now time.Time) {
+	if now.Sub(st.lastSweep) < sweepInterval {
+		return
+	}
+	st.lastSweep = now
+	for id, p := range st.pending {
+		if !now.Before(p.expires) {
+			delete(st.pending, id)
+		}
+	}
+	for c, ac := range st.codes {
+		if !now.Before(ac.expires) {
+			delete(st.codes, c)
+		}
+	}
+}
+
+// addPending stores a request that waits for the user's decision and returns
+// its opaque id.
+func (st *store) addPending(req authRequest, expires time.Time) string {
+	id := randomToken("")
+	st.pending[id] = &pendingConsent{req: req, expires: expires}
+	return id
+}
+
+// takePending removes and returns the pending request with this id, if it
+// exists and has not expired.
+func (st *store) takePending(id string, now time.Time) (authRequest, bool) {
+	p, ok := st.pending[id]
+	if !ok {
+		return authRequest{}, false
+	}
+	delete(st.pending, id)
+	if !now.Before(p.expires) {
+		return authRequest{}, false
+	}
+	return p.req, true
+}
+
+// issueCode stores and returns a new authorization code.
+func (st *store) issueCode(req authRequest, account int, expires time.Time) string {
+	code := randomToken(codePrefix)
+	st.codes[code] = &authCode{req: req, account: account, expires: expires}
+	st.secrets = append(st.secrets, code)
+	return code
+}
+
+// newGrant records a grant and, for offline access, its refresh token.
+func (st *store) newGrant(clientID string, account int, scopes []string, offline bool) *grant {
+	g := &grant{clientID: clientID, account: account, scopes: scopes}
+	if offline {
+		g.refreshToken = randomToken(refreshPrefix)
+		st.refresh[g.refreshToken] = g
+		st.secrets = append(st.secrets, g.refreshToken)
+	}
+	return g
+}
+
+// issueAccess stores and returns a new access token of grant g.
+func (st *store) issueAccess(g *grant, expires time.Time) string {
+	tok := randomToken(accessPrefix)
+	st.access[tok] = &accessToken{grant: g, expires: expires}
+	g.accessTokens = append(g.accessTokens, tok)
+	st.secrets = append(st.secrets, tok)
+	return tok
+}
+
+// grantOf returns the grant a code, access token or refresh token belongs
+// to, or nil.
+func (st *store) grantOf(token string) *grant {
+	if at, ok := st.access[token]; ok {
+		return at.grant
+	}
+	if g, ok := st.refresh[token]; ok {
+		return g
+	}
+	if ac, ok := st.codes[token]; ok {
+		return ac.grant
+	}
+	return nil
+}
+
+// Prefixes that make issued credentials look like Google's.
+const (
+	codePrefix    = "4/demo-"
+	accessPrefix  = "ya29.demo-"
+	refreshPrefix = "1//demo-"
+)
+
+// randomToken returns prefix followed by 256 random bits in unpadded
+// base64url.
+func randomToken(prefix string) string {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails; it crashes the program instead
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
