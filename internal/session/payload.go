@@ -16,6 +16,7 @@ type sessionPayload struct {
 	RefreshToken string `json:"r,omitempty"`
 	Expiry       int64  `json:"e,omitempty"`
 	Email        string `json:"m,omitempty"`
+	EmailRead    bool   `json:"mr,omitempty"`
 	SignedInAt   int64  `json:"s"`
 	IssuedAt     int64  `json:"i"`
 }
@@ -34,6 +35,7 @@ func encodeSession(s Session, now time.Time) ([]byte, error) {
 	p := sessionPayload{
 		Version:    payloadVersion,
 		Email:      s.Email,
+		EmailRead:  s.EmailRead,
 		SignedInAt: s.SignedInAt.Unix(),
 		IssuedAt:   now.Unix(),
 	}
@@ -55,7 +57,7 @@ func decodeSession(data []byte) (Session, time.Time, error) {
 	if p.Expiry != 0 {
 		tok.Expiry = time.Unix(p.Expiry, 0)
 	}
-	s := Session{Token: tok, Email: p.Email, SignedInAt: time.Unix(p.SignedInAt, 0)}
+	s := Session{Token: tok, Email: p.Email, EmailRead: p.EmailRead, SignedInAt: time.Unix(p.SignedInAt, 0)}
 	return s, time.Unix(p.IssuedAt, 0), nil
 }
 

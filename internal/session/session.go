@@ -37,7 +37,8 @@ var (
 // Session is a signed-in user.
 type Session struct {
 	Token      *oauth2.Token
-	Email      string    // the Gmail address, when it could be read at sign-in
+	Email      string    // the Gmail address, once it has been read
+	EmailRead  bool      // whether reading the address was tried, so it is tried once
 	SignedInAt time.Time // when the user completed consent
 }
 
