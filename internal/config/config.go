@@ -161,8 +161,11 @@ func parseClient(source string, data []byte) (*oauth2.Config, error) {
 	cfg := &oauth2.Config{
 		ClientID:     entry.ClientID,
 		ClientSecret: entry.ClientSecret,
-		Endpoint:     oauth2.Endpoint{AuthURL: entry.AuthURI, TokenURL: entry.TokenURI},
-		Scopes:       []string{gmail.GmailReadonlyScope},
+		// Google takes the client credentials in the form body, as its own
+		// oauth2.Endpoint definition says; naming the style also stops the
+		// library from retrying every failed exchange with the other style.
+		Endpoint: oauth2.Endpoint{AuthURL: entry.AuthURI, TokenURL: entry.TokenURI, AuthStyle: oauth2.AuthStyleInParams},
+		Scopes:   []string{gmail.GmailReadonlyScope},
 	}
 	if len(entry.RedirectURIs) > 0 {
 		cfg.RedirectURL = entry.RedirectURIs[0]
