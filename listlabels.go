@@ -1,0 +1,216 @@
+package oauthgmail
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"google.golang.org/api/gmail/v1"
+	"google.golang.org/api/googleapi"
+
+	"example.com/gcf-oauth-gmail/internal/pages"
+	"example.com/gcf-oauth-gmail/internal/session"
+	"example.com/gcf-oauth-gmail/internal/upstream"
+)
+
+// listLabels calls Gmail with the session's token, refreshing it first when
+// it has expired (and once more if Gmail rejects it), and shows the labels.
+// Whenever the user must consent again, it clears the session and sends the
+// browser to oauth2init.
+func (a *app) listLabels(w http.ResponseWriter, r *http.Request) {
+	sess, err := a.store.Session(r)
+	if err != nil {
+		a.restartSignIn(w, r, err != session.ErrMissing, "no usable session", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
+	defer cancel()
+
+	refreshed := false
+	if !sess.Token.Valid() {
+		if sess.Token.RefreshToken == "" {
+			a.restartSignIn(w, r, true, "access token expired and there is no refresh token", nil)
+			return
+		}
+		if !a.refresh(ctx, w, r, &sess) {
+			return
+		}
+		refreshed = true
+	}
+	labels, err := a.fetchLabels(ctx, sess.Token)
+	if isUnauthorized(err) && !refreshed && sess.Token.RefreshToken != "" {
+		// Gmail can reject a token before its stated expiry (revoked,
+		// password changed): one refresh is worth a try.
+		if !a.refresh(ctx, w, r, &sess) {
+			return
+		}
+		refreshed = true
+		labels, err = a.fetchLabels(ctx, sess.Token)
+	}
+	if isUnauthorized(err) {
+		a.restartSignIn(w, r, true, "Gmail rejected the token", nil)
+		return
+	}
+	if err != nil {
+		p, kind := gmailProblem(ctx, err)
+		a.log.WarnContext(r.Context(), "Gmail call failed", "status", p.Status, "cause", kind)
+		writeProblem(w, p)
+		return
+	}
+	updated := refreshed
+	if !sess.EmailRead {
+		sess.Email, sess.EmailRead, updated = a.fetchEmail(ctx, sess.Token), true, true
+	}
+	if updated {
+		if err := a.store.SetSession(w, sess); err != nil {
+			a.log.ErrorContext(r.Context(), "cannot store the refreshed token", "error", err.Error())
+		}
+	}
+	if wantsJSON(r) {
+		writeLabelsJSON(w, labels)
+		return
+	}
+	pages.WriteLabels(w, labelsPage(sess.Email, labels))
+}
+
+// refresh replaces sess.Token with a new access token. On failure it writes
+// the response (back to consent, or an error page) and returns false.
+func (a *app) refresh(ctx context.Context, w http.ResponseWriter, r *http.Request, sess *session.Session) bool {
+	expired := &oauth2.Token{RefreshToken: sess.Token.RefreshToken}
+	tok, err := a.oauth.TokenSource(a.tokenContext(ctx), expired).Token()
+	if err != nil {
+		if isInvalidGrant(err) {
+			a.restartSignIn(w, r, true, "refresh token rejected", nil)
+			return false
+		}
+		p, kind := tokenProblem(ctx, err)
+		a.log.WarnContext(r.Context(), "token refresh failed", "status", p.Status, "cause", kind)
+		writeProblem(w, p)
+		return false
+	}
+	a.log.InfoContext(r.Context(), "access token refreshed")
+	sess.Token = tok
+	return true
+}
+
+// restartSignIn sends the browser back to oauth2init, clearing the session
+// cookie when there is one that cannot be used.
+func (a *app) restartSignIn(w http.ResponseWriter, r *http.Request, clear bool, reason string, err error) {
+	if clear {
+		a.store.ClearSession(w)
+	}
+	attrs := []any{"reason", reason}
+	if err != nil {
+		attrs = append(attrs, "detail", err.Error())
+	}
+	a.log.InfoContext(r.Context(), "sending the browser to sign in", attrs...)
+	redirect(w, "/oauth2init")
+}
+
+func (a *app) fetchLabels(ctx context.Context, tok *oauth2.Token) ([]*gmail.Label, error) {
+	resp, err := a.gmail.Users.Labels.List("me").Context(upstream.WithAccessToken(ctx, tok.AccessToken)).Do()
+	if err != nil {
+		return nil, err
+	}
+	return resp.Labels, nil
+}
+
+// emailTimeout bounds the wait for the account's address, which is only
+// decoration.
+const emailTimeout = 2 * time.Second
+
+// fetchEmail reads the account's address for the page header. It is tried
+// once per session, after the labels were read, and a failure only means the
+// page does not show the address.
+func (a *app) fetchEmail(ctx context.Context, tok *oauth2.Token) string {
+	ctx, cancel := context.WithTimeout(ctx, emailTimeout)
+	defer cancel()
+	profile, err := a.gmail.Users.GetProfile("me").Fields("emailAddress").Context(upstream.WithAccessToken(ctx, tok.AccessToken)).Do()
+	if err != nil {
+		return ""
+	}
+	return profile.EmailAddress
+}
+
+func isUnauthorized(err error) bool {
+	var gerr *googleapi.Error
+	return errors.As(err, &gerr) && gerr.Code == http.StatusUnauthorized
+}
+
+// wantsJSON reports whether the client prefers JSON to HTML.
+func wantsJSON(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	return preference(accept, "application/json") > preference(accept, "text/html")
+}
+
+// preference returns the q-value the Accept header gives mediaType, or 0.
+func preference(accept, mediaType string) float64 {
+	for _, part := range strings.Split(accept, ",") {
+		fields := strings.Split(part, ";")
+		if !strings.EqualFold(strings.TrimSpace(fields[0]), mediaType) {
+			continue
+		}
+		q := 1.0
+		for _, param := range fields[1:] {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(param), "q="); ok {
+				q = parseQ(v)
+			}
+		}
+		return q
+	}
+	return 0
+}
+
+func parseQ(v string) float64 {
+	q, err := strconv.ParseFloat(v, 64)
+	if err != nil || q < 0 || q > 1 {
+		return 0
+	}
+	return q
+}
+
+func writeLabelsJSON(w http.ResponseWriter, labels []*gmail.Label) {
+	if labels == nil {
+		labels = []*gmail.Label{}
+	}
+	body, err := json.Marshal(struct {
+		Labels []*gmail.Label `json:"labels"`
+	}{labels})
+	if err != nil {
+		writeProblem(w, problemInternal)
+		return
+	}
+	h := w.Header()
+	pages.SetSecurityHeaders(h)
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write(body) //nolint:errcheck // the client may be gone; nothing to do
+}
+
+// labelsPage sorts labels into system and user ones, each by name.
+func labelsPage(email string, labels []*gmail.Label) pages.Labels {
+	page := pages.Labels{Email: email, Count: len(labels)}
+	for _, l := range labels {
+		if l == nil {
+			continue
+		}
+		if l.Type == "system" {
+			page.System = append(page.System, pages.Label{Name: l.Name})
+		} else {
+			page.User = append(page.User, pages.Label{Name: l.Name})
+		}
+	}
+	byName := func(x, y pages.Label) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name)), cmp.Compare(x.Name, y.Name))
+	}
+	slices.SortFunc(page.System, byName)
+	slices.SortFunc(page.User, byName)
+	return page
+}
