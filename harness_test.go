@@ -1,0 +1,312 @@
+package oauthgmail
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"example.com/gcf-oauth-gmail/internal/config"
+	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+	"example.com/gcf-oauth-gmail/internal/logging"
+	"example.com/gcf-oauth-gmail/internal/pages"
+)
+
+// testKey is the cookie key of test environments, as COOKIE_SECRET.
+var testKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{42}, 32))
+
+// testEnv is the app served on a loopback server, talking to a fake Google
+// on another, through the real oauth2 and gmail clients.
+type testEnv struct {
+	t         *testing.T
+	google    *fakegoogle.Server
+	googleURL string
+	app       *app
+	server    *httptest.Server
+	logs      *logBuffer
+	clock     *testClock
+}
+
+// envConfig adjusts a test environment before it starts.
+type envConfig struct {
+	vars   map[string]string // environment overrides, as an operator would set them
+	google fakegoogle.Options
+}
+
+func newTestEnv(t *testing.T, adjust ...func(*envConfig)) *testEnv {
+	t.Helper()
+	mux := http.NewServeMux()
+	server := httptest.NewServer(mux)
+	t.Cleanup(server.Close)
+
+	cfg := envConfig{vars: map[string]string{}}
+	cfg.google.RedirectURIs = []string{server.URL + "/oauth2callback"}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	google, googleServer := fakegoogle.NewTestServer(t, cfg.google)
+	vars := map[string]string{
+		"CLIENT_SECRET_JSON": string(fakegoogle.ClientSecretJSON(googleServer.URL, cfg.google)),
+		"REDIRECT_URL":       server.URL + "/oauth2callback",
+		"COOKIE_SECRET":      testKey,
+		"GMAIL_ENDPOINT":     googleServer.URL,
+		"REVOKE_URL":         googleServer.URL + fakegoogle.RevokePath,
+		"UPSTREAM_TIMEOUT":   "2s",
+	}
+	for k, v := range cfg.vars {
+		vars[k] = v
+	}
+	settings, err := config.Load(func(k string) string { return vars[k] }, nil)
+	if err != nil {
+		t.Fatalf("config.Load: %v", err)
+	}
+	e := &testEnv{t: t, google: google, googleURL: googleServer.URL, server: server, logs: &logBuffer{}, clock: &testClock{}}
+	e.app, err = newApp(settings, appOptions{logger: logging.New(e.logs, ""), now: e.clock.now})
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
+	e.app.routes(mux)
+	t.Cleanup(e.checkLogs)
+	return e
+}
+
+// routes serves the app's functions at their local paths.
+func (a *app) routes(mux *http.ServeMux) {
+	mux.Handle("/oauth2init", a.handler(readOnly, (*app).oauth2Init))
+	mux.Handle("/oauth2callback", a.handler(readOnly, (*app).oauth2Callback))
+	mux.Handle("/listlabels", a.handler(readOnly, (*app).listLabels))
+	mux.Handle("/signout", a.handler(postOnly, (*app).signOut))
+}
+
+// checkLogs fails the test if any log line is not a Cloud Logging JSON
+// object or holds a secret the fake Google issued.
+func (e *testEnv) checkLogs() {
+	checkLogLines(e.t, e.logs.String(), e.google.Secrets())
+}
+
+func checkLogLines(t *testing.T, logs string, secrets []string) {
+	t.Helper()
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		if line == "" {
+			continue
+		}
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(line), &obj); err != nil {
+			t.Errorf("log line is not JSON: %q", line)
+			continue
+		}
+		if msg, ok := obj["message"].(string); !ok || msg == "" {
+			t.Errorf("log line has no message: %q", line)
+		}
+		if !validSeverity[obj["severity"].(string)] {
+			t.Errorf("log line has no valid severity: %q", line)
+		}
+		for _, s := range secrets {
+			if containsAnyEncoding(line, s) {
+				t.Errorf("log line holds a secret: %q", line)
+			}
+		}
+	}
+}
+
+var validSeverity = map[string]bool{"DEFAULT": true, "DEBUG": true, "INFO": true, "NOTICE": true, "WARNING": true, "ERROR": true, "CRITICAL": true, "ALERT": true, "EMERGENCY": true}
+
+// containsAnyEncoding reports whether haystack holds secret as is, URL
+// escaped, or base64 encoded.
+func containsAnyEncoding(haystack, secret string) bool {
+	if secret == "" {
+		return false
+	}
+	forms := []string{secret, url.QueryEscape(secret), base64.StdEncoding.EncodeToString([]byte(secret)), base64.RawURLEncoding.EncodeToString([]byte(secret))}
+	for _, f := range forms {
+		if strings.Contains(haystack, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// logBuffer is a goroutine-safe log destination.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// testClock is the app's clock for cookie lifetimes: real time plus an
+// offset a test can move.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+// browser is a user agent with a cookie jar that does not follow redirects,
+// so each step of the flow can be checked.
+type browser struct {
+	t      *testing.T
+	env    *testEnv
+	base   string // the app's URL
+	client *http.Client
+	jar    http.CookieJar
+}
+
+func (e *testEnv) newBrowser() *browser {
+	jar, _ := cookiejar.New(nil)
+	base := ""
+	if e.server != nil {
+		base = e.server.URL
+	}
+	return &browser{t: e.t, env: e, base: base, jar: jar, client: &http.Client{
+		Jar:           jar,
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// response is a finished response with its body read.
+type response struct {
+	status  int
+	header  http.Header
+	body    string
+	cookies []*http.Cookie
+}
+
+func (r response) location() string { return r.header.Get("Location") }
+
+// cookie returns the Set-Cookie for name, or nil.
+func (r response) cookie(name string) *http.Cookie {
+	for _, c := range r.cookies {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// do sends a request to the app (path relative to it, or an absolute URL)
+// and checks the headers every page must carry.
+func (b *browser) do(method, target string, header http.Header) response {
+	b.t.Helper()
+	if strings.HasPrefix(target, "/") {
+		target = b.base + target
+	}
+	req, err := http.NewRequest(method, target, nil)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, header: resp.Header, body: string(body), cookies: resp.Cookies()}
+	checkCommonHeaders(b.t, method+" "+target, r)
+	return r
+}
+
+func (b *browser) get(target string) response { return b.do(http.MethodGet, target, nil) }
+
+// checkCommonHeaders checks the security headers of every response and the
+// page headers of every HTML page.
+func checkCommonHeaders(t *testing.T, what string, r response) {
+	t.Helper()
+	for k, want := range map[string]string{"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"} {
+		if got := r.header.Get(k); got != want {
+			t.Errorf("%s: %s = %q, want %q", what, k, got, want)
+		}
+	}
+	if strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+		if r.header.Get("Content-Type") != "text/html; charset=utf-8" || r.header.Get("Content-Security-Policy") != pages.ContentSecurityPolicy {
+			t.Errorf("%s: HTML page without its content type or CSP: %v", what, r.header)
+		}
+	}
+	if r.status >= 500 && r.status != http.StatusBadGateway && r.status != http.StatusServiceUnavailable && r.status != http.StatusGatewayTimeout {
+		t.Errorf("%s: status %d; only upstream faults may give 5xx (502/503/504)", what, r.status)
+	}
+}
+
+// startSignIn visits oauth2init and returns Google's authorization URL.
+func (b *browser) startSignIn() string {
+	b.t.Helper()
+	r := b.get("/oauth2init")
+	if r.status != http.StatusFound || !strings.HasPrefix(r.location(), b.env.googleURL) {
+		b.t.Fatalf("oauth2init: status %d location %q, want 302 to Google", r.status, r.location())
+	}
+	return r.location()
+}
+
+// consent approves authURL at the fake Google as email and returns the
+// callback URL Google would send the browser to.
+func (b *browser) consent(authURL, email string) string {
+	b.t.Helper()
+	callback, err := b.env.google.Approve(authURL, email)
+	if err != nil {
+		b.t.Fatalf("Approve: %v", err)
+	}
+	return callback.String()
+}
+
+// signIn runs the whole flow as email and checks it lands on listlabels.
+func (b *browser) signIn(email string) {
+	b.t.Helper()
+	r := b.get(b.consent(b.startSignIn(), email))
+	if r.status != http.StatusFound || r.location() != "/listlabels" {
+		b.t.Fatalf("oauth2callback: status %d location %q body %q, want 302 /listlabels", r.status, r.location(), r.body)
+	}
+}
+
+// cookieValue returns the value of the named cookie the browser holds.
+func (b *browser) cookieValue(name string) string {
+	u, _ := url.Parse(b.base)
+	for _, c := range b.jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// setCookie replaces a cookie in the browser's jar.
+func (b *browser) setCookie(name, value string) {
+	u, _ := url.Parse(b.base)
+	b.jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
+}
+
+const demoEmail = "alice@example.com"
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
