@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// runner builds this command once per test binary.
+func runner(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cmd-test")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "cmd")
+		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			buildErr = &buildError{err, string(out)}
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("go build: %v", buildErr)
+	}
+	return binary
+}
+
+type buildError struct {
+	err error
+	out string
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
+
+// process is the local runner started as a user would start it.
+type process struct {
+	cmd    *exec.Cmd
+	port   string
+	mu     sync.Mutex
+	lines  []string
+	opened chan struct{}
+}
+
+// start runs the binary with args and env in dir and waits until it says
+// which URL to open.
+func start(t *testing.T, dir string, env []string, args ...string) *process {
+	t.Helper()
+	port := freePort(t)
+	cmd := exec.Command(runner(t), args...)
+	cmd.Dir = dir
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "PORT=" + port}, env...)
+	stdout, _ := cmd.StdoutPipe()
+	stderr, _ := cmd.StderrPipe()
+	p := &process{cmd: cmd, port: port, opened: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+		}
+		p.checkLines(t)
+	})
+	var once sync.Once
+	for _, r := range []io.Reader{stdout, stderr} {
+		go func() {
+			s := bufio.NewScanner(r)
+			for s.Scan() {
+				p.mu.Lock()
+				p.lines = append(p.lines, s.Text())
+				p.mu.Unlock()
+				if strings.Contains(s.Text(), "in a browser") || strings.Contains(s.Text(), "Serving ") && strings.Contains(s.Text(), "at http") {
+					once.Do(func() { close(p.opened) })
+				}
+			}
+		}()
+	}
+	select {
+	case <-p.opened:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the runner did not start; output:\n%s", p.output())
+	}
+	waitListening(t, port)
+	return p
+}
+
+func (p *process) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.lines, "\n")
+}
+
+// checkLines verifies that every line but the framework's own start-up
+// lines is a Cloud Logging JSON object.
+func (p *process) checkLines(t *testing.T) {
+	t.Helper()
+	for _, line := range strings.Split(p.output(), "\n") {
+		if line == "" || strings.HasPrefix(line, "Serving function:") {
+			continue
+		}
+		var obj struct {
+			Message  string `json:"message"`
+			Severity string `json:"severity"`
+		}
+		if err := json.Unmarshal([]byte(line), &obj); err != nil || obj.Message == "" || obj.Severity == "" {
+			t.Errorf("output line is not a JSON log line with message and severity: %q", line)
+		}
+	}
+}
+
+func TestDemoRunsTheWholeFlowWithoutGoogle(t *testing.T) {
+	p := start(t, t.TempDir(), nil, "-demo")
+	if !strings.Contains(p.output(), "http://localhost:"+p.port+"/oauth2init") {
+		t.Fatalf("the runner did not print the URL to open; output:\n%s", p.output())
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	// Following redirects, oauth2init ends on the emulator's consent page.
+	resp, body := get(t, client, "http://localhost:"+p.port+"/oauth2init")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="allow"`) {
+		t.Fatalf("oauth2init led to status %d, want the consent page; body %q", resp.StatusCode, body)
+	}
+	form := parseConsentForm(t, resp.Request.URL, body)
+	form.values.Set("decision", "allow")
+	resp, err := client.PostForm(form.action, form.values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/listlabels" || !strings.Contains(string(labels), "label(s) found") {
+		t.Fatalf("after Allow: status %d at %s, want the labels page; body %q", resp.StatusCode, resp.Request.URL, labels)
+	}
+}
+
+func TestFunctionTargetServesOneFunctionAtRoot(t *testing.T) {
+	p := start(t, t.TempDir(), []string{"FUNCTION_TARGET=listlabels"}, "-demo")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ := get(t, client, "http://localhost:"+p.port+"/")
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/oauth2init" {
+		t.Fatalf("GET / as listlabels: status %d location %q, want 302 /oauth2init", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := get(t, client, "http://localhost:"+p.port+"/oauth2init"); resp.StatusCode == http.StatusFound && strings.Contains(resp.Header.Get("Location"), "o/oauth2") {
+		t.Fatal("with FUNCTION_TARGET the other functions are still served")
+	}
+}
+
+func TestMissingClientSecretExitsNamingTheFile(t *testing.T) {
+	cmd := exec.Command(runner(t))
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PORT=" + freePort(t)}
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the runner started without a client secret; output %q", out)
+	}
+	if !strings.Contains(string(out), "client_secret.json") || strings.Contains(string(out), "panic") {
+		t.Fatalf("want a message naming client_secret.json and no panic, got %q", out)
+	}
+	p := &process{lines: strings.Split(strings.TrimSpace(string(out)), "\n")}
+	p.checkLines(t)
+}
+
+func TestRunReportsBadFlags(t *testing.T) {
+	var stderr strings.Builder
+	err := run(context.Background(), []string{"-nope"}, func(string) string { return "" }, io.Discard, &stderr)
+	if err == nil || !strings.Contains(stderr.String(), `"severity":"ERROR"`) || !strings.Contains(stderr.String(), "usage") {
+		t.Fatalf("err %v, stderr %q; want an error logged as JSON with the usage", err, stderr.String())
+	}
+}
+
+// consentForm is the consent page's form.
+type consentForm struct {
+	action string
+	values url.Values
+}
+
+// parseConsentForm reads the form's action and hidden fields with regular
+// expressions; the page is the emulator's own, stable markup.
+func parseConsentForm(t *testing.T, page *url.URL, body string) consentForm {
+	t.Helper()
+	action := regexp.MustCompile(`<form[^>]*id="consent"[^>]*action="([^"]+)"|<form[^>]*action="([^"]+)"[^>]*id="consent"`).FindStringSubmatch(body)
+	if action == nil {
+		t.Fatalf("no consent form in %q", body)
+	}
+	target, _ := url.Parse(strings.ReplaceAll(action[1]+action[2], "&amp;", "&"))
+	values := url.Values{}
+	for _, m := range regexp.MustCompile(`<input[^>]*type="hidden"[^>]*>`).FindAllString(body, -1) {
+		name := regexp.MustCompile(`name="([^"]*)"`).FindStringSubmatch(m)
+		value := regexp.MustCompile(`value="([^"]*)"`).FindStringSubmatch(m)
+		if name != nil && value != nil {
+			values.Set(name[1], value[1])
+		}
+	}
+	values.Set("account", "alice@example.com")
+	return consentForm{action: page.ResolveReference(target).String(), values: values}
+}
+
+func get(t *testing.T, client *http.Client, target string) (*http.Response, string) {
+	t.Helper()
+	resp, err := client.Get(target)
+	if err != nil {
+		t.Fatalf("GET %s: %v", target, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
+}
+
+func waitListening(t *testing.T, port string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listens on port %s", port)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
