@@ -191,7 +191,7 @@ func writeLabelsJSON(w http.ResponseWriter, labels []*gmail.Label) {
 	pages.SetSecurityHeaders(h)
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
-	w.Write(body) //nolint:errcheck // the client may be gone; nothing to do
+	_, _ = w.Write(body) // the client may be gone; nothing to do
 }
 
 // labelsPage sorts labels into system and user ones, each by name.

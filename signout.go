@@ -51,7 +51,7 @@ func (a *app) revoke(ctx context.Context, sess session.Session) bool {
 		a.log.WarnContext(ctx, "token revocation failed", "cause", causeOf(err))
 		return false
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusBadRequest {
 		return true
 	}

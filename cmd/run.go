@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
@@ -49,12 +48,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
-	listener, err := net.Listen("tcp", ":"+port)
-	if err != nil {
-		log.Error("cannot listen: " + err.Error())
-		return err
-	}
-	listener.Close() // funcframework opens its own; this only checks the port first
 	served := make(chan error, 1)
 	go func() { served <- funcframework.StartHostPort("", port) }()
 

@@ -135,14 +135,6 @@ func (h *harness) account(email string) fakegoogle.Account {
 	return h.opts.Accounts[i]
 }
 
-// labelNames returns the names of labels, in order.
-func labelNames[L any](labels []L, name func(L) string) []string {
-	out := make([]string, len(labels))
-	for i, l := range labels {
-		out[i] = name(l)
-	}
-	return out
-}
 
 // fakeClock is a settable clock for Options.Now.
 type fakeClock struct {

@@ -13,7 +13,6 @@ type authRequest struct {
 	redirectURI string
 	scopes      []string
 	state       string
-	hasState    bool
 	challenge   string // S256 code_challenge
 	offline     bool   // access_type=offline
 	prompt      string

@@ -164,7 +164,9 @@ func (s *Store) clear(w http.ResponseWriter, name string) {
 }
 
 func (s *Store) cookie(name, value string, maxAge int) *http.Cookie {
-	return &http.Cookie{
+	// Secure is set whenever the app is served over https; plain http is
+	// for localhost only.
+	return &http.Cookie{ // #nosec G124 -- HttpOnly and SameSite always; Secure per scheme
 		Name:     name,
 		Value:    value,
 		Path:     "/",

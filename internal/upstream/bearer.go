@@ -31,7 +31,7 @@ func (t *BearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	token, _ := req.Context().Value(accessTokenKey{}).(string)
 	if token == "" {
 		if req.Body != nil {
-			req.Body.Close()
+			_ = req.Body.Close()
 		}
 		return nil, ErrNoToken
 	}

@@ -53,7 +53,7 @@ func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		return nil, err
 	}
 	if resp.ContentLength > t.limit {
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		return nil, ErrBodyTooLarge
 	}
 	resp.Body = &limitedBody{ReadCloser: resp.Body, remaining: t.limit}
