@@ -10,7 +10,7 @@ import (
 const (
 	authErrorMessage         = "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project."
 	insufficientScopeMessage = "Request had insufficient authentication scopes."
-	bearerRealm              = `Bearer realm="https://accounts.google.com/"`
+	bearerRealm              = `Bearer realm="https://accounts.google.com/"` // #nosec G101 -- a header value, not a credential
 )
 
 // apiErrorItem is one entry of the "errors" array of a Google API error.
@@ -149,7 +149,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	w.Write(b)
+	_, _ = w.Write(b)
 }
 
 // oauthError is the body of an OAuth 2.0 error (RFC 6749 section 5.2).

@@ -44,7 +44,7 @@ const DefaultClientID = "demo-client-id.apps.googleusercontent.com"
 
 // DefaultClientSecret is the client_secret of a Server whose Options leave it
 // empty.
-const DefaultClientSecret = "demo-client-secret"
+const DefaultClientSecret = "demo-client-secret" // #nosec G101 -- the emulator's own fake secret
 
 // DefaultAppName is the application name the consent page shows when
 // Options.AppName is empty.

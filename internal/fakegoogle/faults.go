@@ -129,7 +129,7 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, t faultTarg
 	case f.Hang:
 		// net/http notices that the client went away (and cancels the
 		// request's context) only once the request body has been read.
-		io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, maxFormBytes))
+		_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, maxFormBytes))
 		s.mu.Lock()
 		s.hanging++
 		s.mu.Unlock()
@@ -174,14 +174,14 @@ func writeMalformed(w http.ResponseWriter, t faultTarget) {
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusOK)
-		w.Write([]byte(body))
+		_, _ = w.Write([]byte(body))
 		return
 	}
 	body := "<!DOCTYPE html>\n<html lang=en><title>Error 502</title><p>The server encountered a temporary error.</p></html>\n"
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	w.Write([]byte(body))
+	_, _ = w.Write([]byte(body))
 }
 
 // hugeChunk is the unit of padding of huge token and revocation bodies.
@@ -211,7 +211,7 @@ func writeHugeBody(w http.ResponseWriter, r *http.Request, t faultTarget, size i
 	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 32<<10)
-	bw.WriteString(head)
+	_, _ = bw.WriteString(head)
 	for i := 0; remaining > 0; i++ {
 		p := piece(i)
 		if int64(len(p)) > remaining {
@@ -222,6 +222,6 @@ func writeHugeBody(w http.ResponseWriter, r *http.Request, t faultTarget, size i
 		}
 		remaining -= int64(len(p))
 	}
-	bw.WriteString(tail)
-	bw.Flush()
+	_, _ = bw.WriteString(tail)
+	_ = bw.Flush()
 }

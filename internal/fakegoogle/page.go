@@ -60,7 +60,7 @@ func writePage(w http.ResponseWriter, status int, tmpl *template.Template, nonce
 	h.Set("Pragma", "no-cache")
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	_, _ = w.Write(buf.Bytes())
 }
 
 // errorPageData fills the error template.

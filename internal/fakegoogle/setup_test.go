@@ -135,7 +135,6 @@ func (h *harness) account(email string) fakegoogle.Account {
 	return h.opts.Accounts[i]
 }
 
-
 // fakeClock is a settable clock for Options.Now.
 type fakeClock struct {
 	mu sync.Mutex

@@ -163,7 +163,7 @@ func (st *store) grantOf(token string) *grant {
 // Prefixes that make issued credentials look like Google's.
 const (
 	codePrefix    = "4/demo-"
-	accessPrefix  = "ya29.demo-"
+	accessPrefix  = "ya29.demo-" // #nosec G101 -- a prefix for fake tokens, not a credential
 	refreshPrefix = "1//demo-"
 )
 
