@@ -161,10 +161,11 @@ func parseClient(source string, data []byte) (*oauth2.Config, error) {
 	cfg := &oauth2.Config{
 		ClientID:     entry.ClientID,
 		ClientSecret: entry.ClientSecret,
-		// Google takes the client credentials in the form body, as its own
-		// oauth2.Endpoint definition says; naming the style also stops the
-		// library from retrying every failed exchange with the other style.
-		Endpoint: oauth2.Endpoint{AuthURL: entry.AuthURI, TokenURL: entry.TokenURI, AuthStyle: oauth2.AuthStyleInParams},
+		// The auth style is left to detection, as google.ConfigFromJSON
+		// leaves it: the first exchange finds whether the token endpoint
+		// wants the client credentials in a Basic header or in the form
+		// body, and the Config remembers the answer.
+		Endpoint: oauth2.Endpoint{AuthURL: entry.AuthURI, TokenURL: entry.TokenURI},
 		Scopes:   []string{gmail.GmailReadonlyScope},
 	}
 	if len(entry.RedirectURIs) > 0 {
