@@ -75,7 +75,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if origin != "" {
 		formAction += " " + origin
 	}
-	writePage(w, http.StatusOK, consentTemplate, nonce, formAction, consentData{
+	writePage(w, http.StatusOK, consentTemplate(), nonce, formAction, consentData{
 		pageData:       pageData{Title: "Sign in - Google Accounts - " + s.opts.AppName, Nonce: nonce},
 		AppName:        s.opts.AppName,
 		Action:         DecisionPath,

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Fault is a failure to inject into a group of routes. At most one of Hang,
@@ -185,7 +186,7 @@ func writeMalformed(w http.ResponseWriter, t faultTarget) {
 }
 
 // hugeChunk is the unit of padding of huge token and revocation bodies.
-var hugeChunk = strings.Repeat("x", 32<<10)
+var hugeChunk = sync.OnceValue(func() string { return strings.Repeat("x", 32<<10) })
 
 // writeHugeBody streams a valid JSON document of exactly size bytes (or the
 // smallest valid one, if size is smaller): for Gmail a labels list with very
@@ -193,7 +194,7 @@ var hugeChunk = strings.Repeat("x", 32<<10)
 // the client goes away.
 func writeHugeBody(w http.ResponseWriter, r *http.Request, t faultTarget, size int64) {
 	head, tail, filler := `{"padding":"`, `"}`, "x"
-	piece := func(int) string { return hugeChunk }
+	piece := func(int) string { return hugeChunk() }
 	if t == faultGmail {
 		head, tail, filler = `{"labels":[`, `]}`, " "
 		piece = func(i int) string {

@@ -10,16 +10,23 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 //go:embed templates/*.html
 var templateFiles embed.FS
 
+// The templates are parsed on first use, not at program start: the local
+// runner imports this package, and its start-up time is measured.
 var (
-	layoutTemplate  = template.Must(template.ParseFS(templateFiles, "templates/layout.html"))
-	consentTemplate = template.Must(template.Must(layoutTemplate.Clone()).ParseFS(templateFiles, "templates/consent.html"))
-	errorTemplate   = template.Must(template.Must(layoutTemplate.Clone()).ParseFS(templateFiles, "templates/error.html"))
+	consentTemplate = sync.OnceValue(func() *template.Template { return pageTemplate("templates/consent.html") })
+	errorTemplate   = sync.OnceValue(func() *template.Template { return pageTemplate("templates/error.html") })
 )
+
+// pageTemplate parses the layout with one content template.
+func pageTemplate(content string) *template.Template {
+	return template.Must(template.ParseFS(templateFiles, "templates/layout.html", content))
+}
 
 // pageData is what the layout template needs.
 type pageData struct {
@@ -76,7 +83,7 @@ type errorPageData struct {
 // cannot trust the redirect URI: a page, no redirect.
 func writeErrorPage(w http.ResponseWriter, status int, heading, code, description string) {
 	nonce := newNonce()
-	writePage(w, status, errorTemplate, nonce, "", errorPageData{
+	writePage(w, status, errorTemplate(), nonce, "", errorPageData{
 		pageData:    pageData{Title: "Error " + strconv.Itoa(status) + ": " + code, Nonce: nonce},
 		Heading:     heading,
 		Description: description,

@@ -25,10 +25,12 @@ var style = mustRead("templates/style.css")
 var ContentSecurityPolicy = "default-src 'none'; style-src 'sha256-" + hash(style) +
 	"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
+// The templates are parsed on first use rather than at program start, which
+// keeps a cold start short when the first request is a redirect.
 var (
-	labelsPage    = parse("templates/labels.html")
-	problemPage   = parse("templates/problem.html")
-	signedOutPage = parse("templates/signedout.html")
+	labelsPage    = sync.OnceValue(func() *template.Template { return parse("templates/labels.html") })
+	problemPage   = sync.OnceValue(func() *template.Template { return parse("templates/problem.html") })
+	signedOutPage = sync.OnceValue(func() *template.Template { return parse("templates/signedout.html") })
 )
 
 var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -70,7 +72,7 @@ type SignedOut struct{ Revoked bool }
 
 // WriteLabels writes the labels page with status 200.
 func WriteLabels(w http.ResponseWriter, data Labels) {
-	write(w, http.StatusOK, labelsPage, page{Title: "Your labels", Data: data})
+	write(w, http.StatusOK, labelsPage(), page{Title: "Your labels", Data: data})
 }
 
 // WriteProblem writes an error page with p.Status.
@@ -78,12 +80,12 @@ func WriteProblem(w http.ResponseWriter, p Problem) {
 	if validRetryAfter(p.RetryAfter) {
 		w.Header().Set("Retry-After", p.RetryAfter)
 	}
-	write(w, p.Status, problemPage, page{Title: p.Heading, Data: p})
+	write(w, p.Status, problemPage(), page{Title: p.Heading, Data: p})
 }
 
 // WriteSignedOut writes the signed-out page with status 200.
 func WriteSignedOut(w http.ResponseWriter, data SignedOut) {
-	write(w, http.StatusOK, signedOutPage, page{Title: "Signed out", Data: data})
+	write(w, http.StatusOK, signedOutPage(), page{Title: "Signed out", Data: data})
 }
 
 // page is what the layout sees: a title and the content template's data.
