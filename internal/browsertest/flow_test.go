@@ -1,0 +1,259 @@
+package browsertest
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+)
+
+// readonlyScopeWords is how the consent page describes gmail.readonly.
+const readonlyScopeWords = "View your email messages and settings"
+
+// consentFacts is what the consent page offers.
+type consentFacts struct {
+	Heading  string   `json:"heading"`
+	Scopes   []string `json:"scopes"`
+	Accounts []string `json:"accounts"` // values of the account radios, in order
+	Choices  string   `json:"choices"`  // the rendered text of the account chooser
+}
+
+const consentFactsJS = `(() => ({
+	heading: (document.querySelector("h1") || {textContent: ""}).textContent.trim(),
+	scopes: Array.from(document.querySelectorAll("#scopes li"), li => li.textContent.trim()),
+	accounts: Array.from(document.querySelectorAll('#consent input[type="radio"][name="account"]'), i => i.value),
+	choices: (document.querySelector("#consent fieldset") || {innerText: ""}).innerText,
+}))()`
+
+// expectConsent checks that the page shown is the emulator's consent page
+// asking for read access to Gmail for one of the three demo accounts.
+func (s *session) expectConsent(step string) {
+	s.t.Helper()
+	s.see(step)
+	if u := s.location(); u.Host == strings.TrimPrefix(s.demo.base, "http://") {
+		s.t.Fatalf("%s: the browser is at %s; want the Google emulator's consent page", step, u)
+	}
+	f := run(s, "read the consent page", chromedp.Evaluate[consentFacts](consentFactsJS))
+	if !strings.Contains(f.Heading, fakegoogle.DefaultAppName) {
+		s.t.Errorf("%s: heading %q; want it to name the app %q", step, f.Heading, fakegoogle.DefaultAppName)
+	}
+	if !slices.Contains(f.Scopes, readonlyScopeWords) {
+		s.t.Errorf("%s: the page asks for %q; want %q", step, f.Scopes, readonlyScopeWords)
+	}
+	var want []string
+	for _, a := range fakegoogle.DemoAccounts() {
+		want = append(want, a.Email)
+		if !strings.Contains(f.Choices, a.Email) || !strings.Contains(f.Choices, a.Name) {
+			s.t.Errorf("%s: the account chooser shows %q; want it to show %s (%s)", step, f.Choices, a.Name, a.Email)
+		}
+	}
+	if !slices.Equal(f.Accounts, want) {
+		s.t.Errorf("%s: account radios %q; want %q", step, f.Accounts, want)
+	}
+}
+
+// signIn goes from /oauth2init through the consent page as email and
+// returns the response of the page Allow leads to.
+func (s *session) signIn(email string) *network.Response {
+	s.t.Helper()
+	s.open(s.app("/oauth2init"))
+	s.expectConsent("1-consent")
+	radio := chromedp.CSS(fmt.Sprintf(`#consent input[name="account"][value=%q]`, email))
+	s.do("choose "+email, chromedp.Click(radio))
+	if !run(s, "read whether "+email+" is chosen", chromedp.JavascriptAttribute[bool](radio, "checked")) {
+		s.t.Fatalf("clicked the radio of %s, but it is not checked", email)
+	}
+	return s.press("click Allow", chromedp.Click(chromedp.ID("allow")))
+}
+
+// labelItem is one label as the labels page shows it.
+type labelItem struct {
+	Text    string `json:"text"`
+	HTML    string `json:"html"`
+	Visible bool   `json:"visible"`
+}
+
+const labelItemsJS = `Array.from(document.querySelectorAll("ul.labels li"), li => ({
+	text: li.textContent,
+	html: li.innerHTML,
+	visible: li.getClientRects().length > 0 && getComputedStyle(li).visibility === "visible",
+}))`
+
+// expectLabels checks that resp is the labels page of acct: its count, its
+// address and every one of its label names, visible.
+func (s *session) expectLabels(step string, resp *network.Response, acct fakegoogle.Account) []labelItem {
+	s.t.Helper()
+	s.see(step)
+	if u := s.location(); resp.Status != http.StatusOK || u.Path != "/listlabels" {
+		s.t.Fatalf("%s: status %d at %s; want 200 at /listlabels", step, resp.Status, u)
+	}
+	if got, want := s.text("count"), fmt.Sprintf("%d label(s) found", len(acct.Labels)); got != want {
+		s.t.Errorf("%s: #count says %q; want %q (the number of %s's labels)", step, got, want, acct.Email)
+	}
+	if got := s.text("account"); got != acct.Email {
+		s.t.Errorf("%s: #account says %q; want %q", step, got, acct.Email)
+	}
+	items := run(s, "read the labels", chromedp.Evaluate[[]labelItem](labelItemsJS))
+	var shown, want []string
+	for _, it := range items {
+		shown = append(shown, it.Text)
+		if !it.Visible {
+			s.t.Errorf("%s: label %q is not visible", step, it.Text)
+		}
+	}
+	for _, l := range acct.Labels {
+		want = append(want, l.Name)
+	}
+	slices.Sort(shown)
+	slices.Sort(want)
+	if !slices.Equal(shown, want) {
+		s.t.Errorf("%s: the page lists the labels\n%q\nwant exactly %s's labels\n%q", step, shown, acct.Email, want)
+	}
+	return items
+}
+
+func TestAllowingBobShowsBobsLabels(t *testing.T) {
+	s := newSession(t)
+	bob := account(t, "bob@example.org")
+	resp := s.signIn(bob.Email)
+	s.expectLabels("2-labels", resp, bob)
+}
+
+func TestDenyingShowsAccessDeniedWithAWorkingTryAgainLink(t *testing.T) {
+	s := newSession(t)
+	s.open(s.app("/oauth2init"))
+	s.expectConsent("1-consent")
+	resp := s.press("click Deny", chromedp.Click(chromedp.ID("deny")))
+	s.see("2-access-denied")
+	if u := s.location(); resp.Status != http.StatusForbidden || u.Path != "/oauth2callback" {
+		t.Errorf("after Deny: status %d at %s; want 403 at /oauth2callback", resp.Status, u)
+	}
+	if title := s.text("title"); !regexp.MustCompile(`(?i)(didn't|did not|not) allow`).MatchString(title) {
+		t.Errorf("access-denied heading %q; want it to say that access was not allowed", title)
+	}
+	if s.text("detail") == "" {
+		t.Error("access-denied page: #detail is empty; want an explanation")
+	}
+	next := run(s, "read the Try again link", chromedp.Attributes(chromedp.ID("next")))
+	if next["href"] != "/oauth2init" || !strings.Contains(s.text("next"), "Try again") {
+		t.Errorf("access-denied page: #next is %q linking to %q; want \"Try again\" linking to /oauth2init", s.text("next"), next["href"])
+	}
+	s.press("click Try again", chromedp.Click(chromedp.ID("next")))
+	s.expectConsent("3-consent-again")
+}
+
+func TestSigningOutEndsTheSession(t *testing.T) {
+	s := newSession(t)
+	alice := account(t, "alice@example.com")
+	s.expectLabels("2-labels", s.signIn(alice.Email), alice)
+
+	resp := s.press("click Sign out", chromedp.Click(chromedp.ID("signout")))
+	s.see("3-signed-out")
+	if u := s.location(); resp.Status != http.StatusOK || u.Path != "/signout" {
+		t.Errorf("after Sign out: status %d at %s; want 200 at /signout", resp.Status, u)
+	}
+	if title := s.text("title"); !strings.Contains(title, "signed out") {
+		t.Errorf("signed-out page heading %q; want it to say you're signed out", title)
+	}
+	signin := run(s, "read the Sign in again link", chromedp.Attributes(chromedp.ID("signin")))
+	if signin["href"] != "/oauth2init" {
+		t.Errorf("signed-out page: #signin links to %q; want /oauth2init", signin["href"])
+	}
+
+	// The session cookie is gone: the labels need a new sign-in.
+	s.open(s.app("/listlabels"))
+	s.expectConsent("4-listlabels-asks-consent-again")
+}
+
+func TestLabelNamesAreShownAsTextNotRunAsHTML(t *testing.T) {
+	s := newSession(t)
+	mallory := account(t, "mallory@example.com")
+	if !slices.ContainsFunc(mallory.Labels, func(l fakegoogle.Label) bool { return l.Name == fakegoogle.XSSLabelName }) {
+		t.Fatalf("the demo account %s has no label %q any more; this test needs it", mallory.Email, fakegoogle.XSSLabelName)
+	}
+	items := s.expectLabels("2-labels", s.signIn(mallory.Email), mallory)
+
+	for _, name := range []string{fakegoogle.XSSLabelName, fakegoogle.QuotesLabelName, "Café ☕ / 日本語"} {
+		i := slices.IndexFunc(items, func(it labelItem) bool { return it.Text == name })
+		if i < 0 {
+			t.Errorf("no label whose text is exactly %q; want it shown as text", name)
+			continue
+		}
+		if strings.Contains(items[i].HTML, "<img") {
+			t.Errorf("label %q is markup %q; want escaped text", name, items[i].HTML)
+		}
+	}
+	if n := run(s, "count elements in the label lists", chromedp.Evaluate[int](
+		`document.querySelectorAll("ul.labels li *, main img").length`)); n != 0 {
+		t.Errorf("the labels page has %d element(s) inside label items or img elements; want none: a label name became HTML", n)
+	}
+	// The dialog listener and the console checks of newSession fail the
+	// test if the onerror handler ran or a stylesheet was blocked.
+}
+
+// TestEveryPageHasLangTitleHeadingViewportAndItsStylesheet walks through
+// every page of the app, one after the other in one browser: see checks
+// each one (and every test checks every page it meets the same way); here
+// the response must also carry the app's page headers.
+func TestEveryPageHasLangTitleHeadingViewportAndItsStylesheet(t *testing.T) {
+	s := newSession(t)
+	steps := []struct {
+		name       string
+		do         func() *network.Response
+		wantStatus int64
+		wantPath   string // empty: the emulator's consent page
+	}{
+		{"1-consent", func() *network.Response { return s.open(s.app("/oauth2init")) }, http.StatusOK, ""},
+		{"2-labels", func() *network.Response {
+			return s.press("click Allow", chromedp.Click(chromedp.ID("allow")))
+		}, http.StatusOK, "/listlabels"},
+		{"3-signed-out", func() *network.Response {
+			return s.press("click Sign out", chromedp.Click(chromedp.ID("signout")))
+		}, http.StatusOK, "/signout"},
+		{"4-bad-callback", func() *network.Response {
+			return s.open(s.app("/oauth2callback?code=forged&state=forged"))
+		}, http.StatusBadRequest, "/oauth2callback"},
+		{"5-consent-again", func() *network.Response { return s.open(s.app("/oauth2init")) }, http.StatusOK, ""},
+		{"6-access-denied", func() *network.Response {
+			return s.press("click Deny", chromedp.Click(chromedp.ID("deny")))
+		}, http.StatusForbidden, "/oauth2callback"},
+	}
+	for _, step := range steps {
+		resp := step.do()
+		if step.wantPath == "" {
+			s.expectConsent(step.name) // sees the page too
+		} else {
+			s.see(step.name)
+		}
+		u := s.location()
+		if resp.Status != step.wantStatus {
+			t.Errorf("%s: status %d at %s; want %d", step.name, resp.Status, u, step.wantStatus)
+		}
+		if step.wantPath == "" {
+			continue
+		}
+		if u.Path != step.wantPath {
+			t.Fatalf("%s: the browser is at %s; want path %s", step.name, u, step.wantPath)
+		}
+		for name, want := range map[string]string{
+			"Content-Type":           "text/html; charset=utf-8",
+			"Cache-Control":          "no-store",
+			"X-Content-Type-Options": "nosniff",
+			"Referrer-Policy":        "no-referrer",
+		} {
+			if got := header(resp, name); got != want {
+				t.Errorf("%s: %s %q; want %q", step.name, name, got, want)
+			}
+		}
+		if csp := header(resp, "Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+			t.Errorf("%s: Content-Security-Policy %q; want default-src 'none' (no script)", step.name, csp)
+		}
+	}
+}
