@@ -55,11 +55,13 @@ func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 
 // process is the local runner started as a user would start it.
 type process struct {
-	cmd    *exec.Cmd
-	port   string
-	mu     sync.Mutex
-	lines  []string
-	opened chan struct{}
+	cmd      *exec.Cmd
+	stopOnce sync.Once
+	readers  sync.WaitGroup
+	port     string
+	mu       sync.Mutex
+	lines    []string
+	opened   chan struct{}
 }
 
 // start runs the binary with args and env in dir and waits until it says
@@ -77,19 +79,14 @@ func start(t *testing.T, dir string, env []string, args ...string) *process {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-		}
+		p.stop(t)
 		p.checkLines(t)
 	})
 	var once sync.Once
 	for _, r := range []io.Reader{stdout, stderr} {
+		p.readers.Add(1)
 		go func() {
+			defer p.readers.Done()
 			s := bufio.NewScanner(r)
 			for s.Scan() {
 				p.mu.Lock()
@@ -110,6 +107,25 @@ func start(t *testing.T, dir string, env []string, args ...string) *process {
 	return p
 }
 
+// stop interrupts the runner and waits until it exited and its output was
+// read.
+func (p *process) stop(t *testing.T) {
+	t.Helper()
+	p.stopOnce.Do(func() {
+		// Read the output to its end before Wait, which closes the pipes.
+		_ = p.cmd.Process.Signal(os.Interrupt)
+		read := make(chan struct{})
+		go func() { p.readers.Wait(); close(read) }()
+		select {
+		case <-read:
+		case <-time.After(5 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-read
+		}
+		_ = p.cmd.Wait()
+	})
+}
+
 func (p *process) output() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -117,11 +133,14 @@ func (p *process) output() string {
 }
 
 // checkLines verifies that every line but the framework's own start-up
-// lines is a Cloud Logging JSON object.
+// lines is a Cloud Logging JSON object; an empty line is not.
 func (p *process) checkLines(t *testing.T) {
 	t.Helper()
-	for _, line := range strings.Split(p.output(), "\n") {
-		if line == "" || strings.HasPrefix(line, "Serving function:") {
+	p.mu.Lock()
+	lines := append([]string(nil), p.lines...)
+	p.mu.Unlock()
+	for _, line := range lines {
+		if strings.HasPrefix(line, "Serving function:") {
 			continue
 		}
 		var obj struct {
@@ -159,6 +178,23 @@ func TestDemoRunsTheWholeFlowWithoutGoogle(t *testing.T) {
 	}
 }
 
+func TestEveryLineIsJSONWhenRunAsOnCloudFunctions(t *testing.T) {
+	// With K_SERVICE set, functions-framework prints an empty line after
+	// each request; the runner must not let it through.
+	p := start(t, t.TempDir(), []string{"K_SERVICE=listlabels", "COOKIE_SECRET=" + strings.Repeat("A", 43)}, "-demo")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for range 3 {
+		if resp, _ := get(t, client, "http://localhost:"+p.port+"/listlabels"); resp.StatusCode != http.StatusFound {
+			t.Fatalf("listlabels without a session: status %d, want 302", resp.StatusCode)
+		}
+	}
+	p.stop(t)
+	if len(p.lines) < 4 {
+		t.Fatalf("expected the runner's log lines, got %q", p.output())
+	}
+	p.checkLines(t)
+}
+
 func TestFunctionTargetServesOneFunctionAtRoot(t *testing.T) {
 	p := start(t, t.TempDir(), []string{"FUNCTION_TARGET=listlabels"}, "-demo")
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -182,7 +218,7 @@ func TestMissingClientSecretExitsNamingTheFile(t *testing.T) {
 	if !strings.Contains(string(out), "client_secret.json") || strings.Contains(string(out), "panic") {
 		t.Fatalf("want a message naming client_secret.json and no panic, got %q", out)
 	}
-	p := &process{lines: strings.Split(strings.TrimSpace(string(out)), "\n")}
+	p := &process{lines: strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")}
 	p.checkLines(t)
 }
 
