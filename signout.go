@@ -18,9 +18,9 @@ func (a *app) signOut(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, problemCrossSite)
 		return
 	}
-	revoked := true
+	var page pages.SignedOut
 	if sess, err := a.store.Session(r); err == nil {
-		revoked = a.revoke(r.Context(), sess)
+		page.HadSession, page.Revoked = true, a.revoke(r.Context(), sess)
 	}
 	if session.HasCookie(r, a.store.SessionCookieName()) {
 		a.store.ClearSession(w)
@@ -28,7 +28,7 @@ func (a *app) signOut(w http.ResponseWriter, r *http.Request) {
 	if session.HasCookie(r, a.store.LoginCookieName()) {
 		a.store.ClearLogin(w)
 	}
-	pages.WriteSignedOut(w, pages.SignedOut{Revoked: revoked})
+	pages.WriteSignedOut(w, page)
 }
 
 // revoke asks Google to revoke the refresh token (which also ends its access

@@ -68,7 +68,10 @@ type Problem struct {
 type Link struct{ URL, Text string }
 
 // SignedOut is the data of the signed-out page.
-type SignedOut struct{ Revoked bool }
+type SignedOut struct {
+	HadSession bool // the browser was signed in
+	Revoked    bool // Google confirmed the revocation of its token
+}
 
 // WriteLabels writes the labels page with status 200.
 func WriteLabels(w http.ResponseWriter, data Labels) {

@@ -77,7 +77,7 @@ func TestProblemPageSaysWhatHappenedAndWhatNext(t *testing.T) {
 
 func TestSignedOutPageOffersSignIn(t *testing.T) {
 	rec := httptest.NewRecorder()
-	pages.WriteSignedOut(rec, pages.SignedOut{Revoked: true})
+	pages.WriteSignedOut(rec, pages.SignedOut{HadSession: true, Revoked: true})
 	checkPageHeaders(t, rec.Header())
 	if !strings.Contains(rec.Body.String(), `href="/oauth2init"`) {
 		t.Error("signed-out page has no sign-in link")
