@@ -70,14 +70,24 @@ step "tests (race detector)"
 go test -race -count=1 ./...
 
 step "fuzzing, $FUZZ_TIME per target"
-go list -f '{{.ImportPath}} {{.Dir}}' ./... | while read -r pkg dir; do
-	grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | while read -r target; do
-		echo "-- $pkg $target"
-		if ! out=$(go test -run='^$' -fuzz="^$target\$" -fuzztime="$FUZZ_TIME" "$pkg" 2>&1); then
-			echo "$out" >&2
-			exit 1
-		fi
+# fuzz_targets prints "package target" for every fuzz test of the module.
+fuzz_targets() {
+	go list -f '{{.ImportPath}} {{.Dir}}' ./... | while read -r pkg dir; do
+		for file in "$dir"/*_test.go; do
+			[ -e "$file" ] || continue
+			sed -n "s|^func \(Fuzz[A-Za-z0-9_]*\)(.*|$pkg \1|p" "$file"
+		done
 	done
+}
+mapfile -t targets < <(fuzz_targets)
+[ ${#targets[@]} -gt 0 ] || { echo "no fuzz targets found" >&2; exit 1; }
+for entry in "${targets[@]}"; do
+	pkg=${entry% *} target=${entry#* }
+	echo "-- $pkg $target"
+	if ! out=$(go test -run='^$' -fuzz="^$target\$" -fuzztime="$FUZZ_TIME" "$pkg" 2>&1); then
+		echo "$out" >&2
+		exit 1
+	fi
 done
 
 step "all checks passed"
