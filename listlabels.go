@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 	"google.golang.org/api/gmail/v1"
@@ -140,6 +142,9 @@ func (a *app) fetchEmail(ctx context.Context, tok *oauth2.Token) string {
 }
 
 func isUnauthorized(err error) bool {
+	if err == nil {
+		return false
+	}
 	var gerr *googleapi.Error
 	return errors.As(err, &gerr) && gerr.Code == http.StatusUnauthorized
 }
@@ -152,13 +157,17 @@ func wantsJSON(r *http.Request) bool {
 
 // preference returns the q-value the Accept header gives mediaType, or 0.
 func preference(accept, mediaType string) float64 {
-	for _, part := range strings.Split(accept, ",") {
-		fields := strings.Split(part, ";")
-		if !strings.EqualFold(strings.TrimSpace(fields[0]), mediaType) {
+	for rest := accept; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
+		name, params, _ := strings.Cut(part, ";")
+		if !strings.EqualFold(strings.TrimSpace(name), mediaType) {
 			continue
 		}
 		q := 1.0
-		for _, param := range fields[1:] {
+		for params != "" {
+			var param string
+			param, params, _ = strings.Cut(params, ";")
 			if v, ok := strings.CutPrefix(strings.TrimSpace(param), "q="); ok {
 				q = parseQ(v)
 			}
@@ -194,7 +203,8 @@ func writeLabelsJSON(w http.ResponseWriter, labels []*gmail.Label) {
 	_, _ = w.Write(body) // the client may be gone; nothing to do
 }
 
-// labelsPage sorts labels into system and user ones, each by name.
+// labelsPage sorts labels into system and user ones, each by name,
+// ignoring case.
 func labelsPage(email string, labels []*gmail.Label) pages.Labels {
 	page := pages.Labels{Email: email, Count: len(labels)}
 	for _, l := range labels {
@@ -202,15 +212,29 @@ func labelsPage(email string, labels []*gmail.Label) pages.Labels {
 			continue
 		}
 		if l.Type == "system" {
-			page.System = append(page.System, pages.Label{Name: l.Name})
+			page.System = append(page.System, l.Name)
 		} else {
-			page.User = append(page.User, pages.Label{Name: l.Name})
+			page.User = append(page.User, l.Name)
 		}
 	}
-	byName := func(x, y pages.Label) int {
-		return cmp.Or(cmp.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name)), cmp.Compare(x.Name, y.Name))
-	}
-	slices.SortFunc(page.System, byName)
-	slices.SortFunc(page.User, byName)
+	slices.SortFunc(page.System, byNameIgnoringCase)
+	slices.SortFunc(page.User, byNameIgnoringCase)
 	return page
+}
+
+func byNameIgnoringCase(x, y string) int {
+	return cmp.Or(compareFold(x, y), strings.Compare(x, y))
+}
+
+// compareFold compares strings as if lower-cased, without allocating.
+func compareFold(x, y string) int {
+	for x != "" && y != "" {
+		rx, nx := utf8.DecodeRuneInString(x)
+		ry, ny := utf8.DecodeRuneInString(y)
+		if c := cmp.Compare(unicode.ToLower(rx), unicode.ToLower(ry)); c != 0 {
+			return c
+		}
+		x, y = x[nx:], y[ny:]
+	}
+	return cmp.Compare(len(x), len(y))
 }

@@ -48,12 +48,9 @@ func SetSecurityHeaders(h http.Header) {
 type Labels struct {
 	Email  string // signed-in account, if known
 	Count  int
-	System []Label
-	User   []Label
+	System []string // label names
+	User   []string
 }
-
-// Label is one label as shown.
-type Label struct{ Name string }
 
 // Problem describes an error page: what happened and what to do next.
 type Problem struct {
@@ -131,7 +128,10 @@ func validRetryAfter(v string) bool {
 
 func parse(name string) *template.Template {
 	// The stylesheet is a constant embedded in the binary, never user input.
-	funcs := template.FuncMap{"style": func() template.CSS { return template.CSS(style) }} // #nosec G203 -- constant, trusted CSS
+	funcs := template.FuncMap{
+		"style": func() template.CSS { return template.CSS(style) }, // #nosec G203 -- constant, trusted CSS
+		"items": listItems,
+	}
 	content := mustRead(name)
 	t := template.Must(template.New("layout").Funcs(funcs).Parse(mustRead("templates/layout.html")))
 	return template.Must(t.Parse(content))
