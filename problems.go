@@ -73,6 +73,9 @@ func authorizationProblem(code string) pages.Problem {
 // tokenProblem maps a failed call to the token endpoint to a page, and names
 // the cause for the log without repeating Google's response body.
 func tokenProblem(ctx context.Context, err error) (pages.Problem, string) {
+	if errors.Is(err, upstream.ErrBodyTooLarge) {
+		return problemGoogleDown("sign-in service"), causeOf(err)
+	}
 	if timedOut(ctx, err) {
 		return pages.Problem{
 			Status: http.StatusGatewayTimeout, Heading: "Google's sign-in service did not answer",
@@ -102,6 +105,11 @@ func tokenProblem(ctx context.Context, err error) (pages.Problem, string) {
 
 // gmailProblem maps a failed Gmail call (other than 401) to a page.
 func gmailProblem(ctx context.Context, err error) (pages.Problem, string) {
+	// An oversized body is Gmail's fault even when reading it also ran
+	// into the deadline.
+	if errors.Is(err, upstream.ErrBodyTooLarge) {
+		return problemGoogleDown("Gmail"), causeOf(err)
+	}
 	if timedOut(ctx, err) {
 		return pages.Problem{
 			Status: http.StatusGatewayTimeout, Heading: "Gmail did not answer",

@@ -26,6 +26,9 @@ type BearerTransport struct {
 	Base http.RoundTripper
 }
 
+// CloseIdleConnections closes the idle connections of the wrapped transport.
+func (t *BearerTransport) CloseIdleConnections() { closeIdle(t.Base) }
+
 // RoundTrip implements http.RoundTripper.
 func (t *BearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	token, _ := req.Context().Value(accessTokenKey{}).(string)

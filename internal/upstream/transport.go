@@ -60,6 +60,16 @@ func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return resp, nil
 }
 
+// CloseIdleConnections closes the idle connections of the wrapped transport.
+func (t *limitedTransport) CloseIdleConnections() { closeIdle(t.base) }
+
+// closeIdle closes rt's idle connections when it can.
+func closeIdle(rt http.RoundTripper) {
+	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 type limitedBody struct {
 	io.ReadCloser
 	remaining int64

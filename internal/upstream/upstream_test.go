@@ -85,3 +85,20 @@ func TestBearerTransportRefusesRequestsWithoutToken(t *testing.T) {
 		t.Fatalf("err = %v, called = %v; want ErrNoToken and no request", err, called)
 	}
 }
+
+func TestWrappersCloseIdleConnectionsOfTheSharedTransport(t *testing.T) {
+	base := &idleCounter{RoundTripper: upstream.NewTransport()}
+	for _, rt := range []http.RoundTripper{upstream.LimitBodies(base, 10), &upstream.BearerTransport{Base: upstream.LimitBodies(base, 10)}} {
+		(&http.Client{Transport: rt}).CloseIdleConnections()
+	}
+	if base.closed != 2 {
+		t.Fatalf("CloseIdleConnections reached the base transport %d times, want 2", base.closed)
+	}
+}
+
+type idleCounter struct {
+	http.RoundTripper
+	closed int
+}
+
+func (c *idleCounter) CloseIdleConnections() { c.closed++ }
