@@ -1,0 +1,158 @@
+package oauthgmail
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"example.com/gcf-oauth-gmail/internal/session"
+)
+
+const (
+	// fuzzState and fuzzVerifier are the sign-in in progress of the fuzzed
+	// browser. They are fixed, so that inputs in the corpus keep matching.
+	fuzzState    = "fzSTATEq7Lm2Vx9Rc4Wn8Bk3Yh6Pj"
+	fuzzVerifier = "fuzz-verifier.0123456789~abcdefghijklmnopqrstuvwxyz"
+	// codeHole in a fuzzed query is replaced by a fresh authorization code
+	// issued for the fuzzed sign-in, so that inputs can reach a successful
+	// exchange again and again (codes are single-use).
+	codeHole = "{code}"
+)
+
+// FuzzCallbackQuery sends oauth2callback arbitrary raw queries from a
+// browser with a valid login cookie. Whatever the query, the callback must
+// not answer 5xx except 502 or 504 after calling the token endpoint, must
+// not call the token endpoint or set a session unless the state matched,
+// must redirect only to /listlabels with a session, and must log no secret.
+// The handler is called directly and the fake Google runs on loopback, so
+// an iteration costs one handler call (plus a code exchange when the state
+// matches).
+func FuzzCallbackQuery(f *testing.F) {
+	e := newHandlerEnv(f, nil)
+	callback := e.app.handler(readOnly, (*app).oauth2Callback)
+	authURL := e.app.oauth.AuthCodeURL(fuzzState, append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(fuzzVerifier)}, e.app.authParams...)...)
+	scope := "scope=" + url.QueryEscape("https://www.googleapis.com/auth/gmail.readonly")
+	s := "state=" + fuzzState
+	c := "code=" + codeHole
+	for _, seed := range []string{
+		// What Google sends.
+		c + "&" + s + "&" + scope,
+		s + "&" + c + "&" + scope + "&authuser=0&prompt=consent",
+		"iss=" + url.QueryEscape("https://accounts.google.com") + "&" + s + "&" + c + "&" + scope,
+		"error=access_denied&" + s,
+		"error=access_denied&error_description=" + url.QueryEscape("The user denied the request") + "&" + s,
+		"error=invalid_scope&error_uri=https%3A%2F%2Fexample.com&" + s,
+		"error=" + url.QueryEscape("<script>alert(1)</script>") + "&" + s,
+		// Wrong, missing or repeated parts.
+		s,
+		c,
+		"code=4%2F0AQSTgQunknown&" + s + "&" + scope,
+		c + "&state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		c + "&state=" + strings.ToLower(fuzzState),
+		c + "&" + s + "&" + s,
+		c + "&" + c + "&" + s,
+		c + "&" + s + "&error=",
+		c + "&" + s + "&error=server_error",
+		c + "&state=&state=" + fuzzState,
+		"STATE=" + fuzzState + "&CODE=" + codeHole,
+		c + ";" + s,
+		"state=" + url.QueryEscape(fuzzState+"&code="+codeHole),
+		c + "&" + s + "%00",
+		c + "&state=" + fuzzState + "+",
+		// Junk.
+		"",
+		"&&&==&",
+		"%zz&state=%&code=%%",
+		"code=" + strings.Repeat("x", 5000) + "&" + s,
+		"state=" + strings.Repeat("%FF", 300),
+		"code=\x00\r\n&state=\xff\xfe",
+		"a[]=1&a[]=2&code[0]=x&state[]=" + fuzzState,
+	} {
+		f.Add(seed)
+	}
+	loginName := e.app.store.LoginCookieName()
+	sessionName := e.app.store.SessionCookieName()
+	fixedSecrets := []string{fuzzVerifier, testKey}
+
+	f.Fuzz(func(t *testing.T, raw string) {
+		secretsBefore := len(e.google.Secrets())
+		var code string
+		if strings.Contains(raw, codeHole) {
+			cb, err := e.google.Approve(authURL, "")
+			if err != nil {
+				t.Fatalf("Approve: %v", err)
+			}
+			code = cb.Query().Get("code")
+			raw = strings.ReplaceAll(raw, codeHole, url.QueryEscape(code))
+		}
+		// A fresh login cookie each time, so that it never expires however
+		// long the fuzzing runs.
+		rec := httptest.NewRecorder()
+		if err := e.app.store.SetLogin(rec, session.Login{State: fuzzState, Verifier: fuzzVerifier}); err != nil {
+			t.Fatal(err)
+		}
+		login := cookieNamed(rec.Result(), loginName)
+		req := httptest.NewRequest(http.MethodGet, "/oauth2callback", nil)
+		req.URL.RawQuery = raw
+		req.RequestURI = "/oauth2callback?" + raw
+		req.AddCookie(&http.Cookie{Name: login.Name, Value: login.Value})
+
+		e.logs.reset()
+		tokenRequests := e.google.Stats().TokenRequests
+		w := httptest.NewRecorder()
+		callback.ServeHTTP(w, req)
+		resp := w.Result()
+		exchanged := e.google.Stats().TokenRequests > tokenRequests
+
+		query := req.URL.Query()
+		stateMatched := len(query["state"]) == 1 && query["state"][0] == fuzzState
+		sess := cookieNamed(resp, sessionName)
+		signedIn := sess != nil && sess.MaxAge > 0
+		switch {
+		case resp.StatusCode >= 500 && !((resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusGatewayTimeout) && exchanged):
+			t.Fatalf("status %d without a failed call to the token endpoint", resp.StatusCode)
+		case signedIn && !stateMatched:
+			t.Fatalf("a session was set although the state did not match: %q", raw)
+		case signedIn && query.Get("error") != "":
+			t.Fatalf("a session was set despite an error parameter: %q", raw)
+		case exchanged && !stateMatched:
+			t.Fatalf("the code was exchanged although the state did not match: %q", raw)
+		case resp.StatusCode == http.StatusFound && (!signedIn || resp.Header.Get("Location") != "/listlabels"):
+			t.Fatalf("redirect to %q, signed in %v; only a sign-in redirects, to /listlabels", resp.Header.Get("Location"), signedIn)
+		case resp.StatusCode != http.StatusFound && signedIn:
+			t.Fatalf("status %d with a session cookie", resp.StatusCode)
+		case resp.StatusCode < 300:
+			t.Fatalf("status %d; the callback always redirects or explains an error", resp.StatusCode)
+		}
+		if c := cookieNamed(resp, loginName); c == nil || c.MaxAge >= 0 {
+			t.Error("the login cookie was not spent")
+		}
+		checkCommonHeaders(t, "callback", response{status: resp.StatusCode, header: resp.Header})
+
+		// No secret in this iteration's log lines: what Google issued during
+		// it, the verifier, the cookie key and the login cookie. A code the
+		// input itself carried outside the code parameter (say, as the
+		// error) is the browser's own text and is not counted.
+		secrets := append(e.google.Secrets()[secretsBefore:], append(fixedSecrets, login.Value)...)
+		for name, values := range query {
+			for _, v := range values {
+				if name != "code" && code != "" && strings.Contains(v, code) {
+					secrets = slices.DeleteFunc(secrets, func(s string) bool { return s == code })
+				}
+			}
+		}
+		checkLogLines(t, e.logs.String(), secrets)
+	})
+}
+
+// reset empties the buffer.
+func (b *logBuffer) reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
+}
