@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"example.com/gcf-oauth-gmail/internal/testhost"
 )
 
 var (
@@ -68,7 +69,7 @@ type process struct {
 // which URL to open.
 func start(t *testing.T, dir string, env []string, args ...string) *process {
 	t.Helper()
-	port := freePort(t)
+	port := testhost.FreePort(t)
 	cmd := exec.Command(runner(t), args...)
 	cmd.Dir = dir
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "PORT=" + port}, env...)
@@ -103,7 +104,7 @@ func start(t *testing.T, dir string, env []string, args ...string) *process {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the runner did not start; output:\n%s", p.output())
 	}
-	waitListening(t, port)
+	testhost.WaitListening(t, port)
 	return p
 }
 
@@ -210,7 +211,7 @@ func TestFunctionTargetServesOneFunctionAtRoot(t *testing.T) {
 func TestMissingClientSecretExitsNamingTheFile(t *testing.T) {
 	cmd := exec.Command(runner(t))
 	cmd.Dir = t.TempDir()
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PORT=" + freePort(t)}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PORT=" + testhost.FreePort(t)}
 	out, err := cmd.CombinedOutput()
 	if err == nil {
 		t.Fatalf("the runner started without a client secret; output %q", out)
@@ -266,31 +267,4 @@ func get(t *testing.T, client *http.Client, target string) (*http.Response, stri
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp, string(body)
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
-}
-
-func waitListening(t *testing.T, port string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on port %s", port)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

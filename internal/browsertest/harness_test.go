@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -21,6 +20,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+
+	"example.com/gcf-oauth-gmail/internal/testhost"
 )
 
 const (
@@ -64,29 +65,10 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// repoRoot is the directory of go.mod above the test's directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod in any directory above the test")
-		}
-		dir = parent
-	}
-}
-
 // demoBinary builds ./cmd once per test binary.
 func demoBinary(t *testing.T) string {
 	t.Helper()
-	root := repoRoot(t)
+	root := testhost.RepoRoot(t)
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "browsertest")
 		if buildErr != nil {
@@ -122,7 +104,7 @@ func (d *demo) output() string {
 // open and accepts connections. It stops when the test ends.
 func startDemo(t *testing.T) *demo {
 	t.Helper()
-	port := freePort(t)
+	port := testhost.FreePort(t)
 	d := &demo{base: "http://localhost:" + port}
 	cmd := exec.Command(demoBinary(t), "-demo")
 	cmd.Dir = t.TempDir()
@@ -171,29 +153,8 @@ func startDemo(t *testing.T) *demo {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the demo did not say which URL to open within 30 s; output:\n%s", d.output())
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err == nil {
-			c.Close()
-			return d
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the demo logged its URL but nothing listens on port %s", port)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
+	testhost.WaitListening(t, port)
+	return d
 }
 
 // session is one test's browser tab on one demo.
@@ -467,7 +428,7 @@ func (s *session) checkNoDialogsNorStyleViolations() {
 // screenshots of an earlier run.
 func screenshotDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(repoRoot(t), "artifacts", "screenshots")
+	dir := filepath.Join(testhost.RepoRoot(t), "artifacts", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"example.com/gcf-oauth-gmail/internal/testhost"
 )
 
 // sourceDirName is where Google's Go buildpack moves the uploaded source, and so where a deployed
@@ -56,7 +58,7 @@ func TestMain(m *testing.M) {
 // builtFunction builds the function once per test binary and returns the build.
 func builtFunction(t *testing.T) *functionBuild {
 	t.Helper()
-	root := repoRoot(t)
+	root := testhost.RepoRoot(t)
 	git := gitForGcloudignore(t)
 	goTool, err := exec.LookPath("go")
 	if err != nil {

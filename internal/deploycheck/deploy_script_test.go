@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"example.com/gcf-oauth-gmail/internal/testhost"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/ from this run")
@@ -64,25 +66,6 @@ func webClientJSON(redirectURIs ...string) string {
 		`"client_secret":%q,"redirect_uris":[%s]}}`, project, clientSecretValue, strings.Join(quoted, ","))
 }
 
-// repoRoot is the directory that holds go.mod, found by walking up from the test's directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod in any directory above the test")
-		}
-		dir = parent
-	}
-}
-
 // sandbox is a small repository holding a copy of deploy.sh and .gcloudignore, with the stub
 // gcloud first on a PATH that has nothing else but the tools the scripts need.
 type sandbox struct {
@@ -97,7 +80,7 @@ type sandbox struct {
 
 func newSandbox(t *testing.T) *sandbox {
 	t.Helper()
-	root := repoRoot(t)
+	root := testhost.RepoRoot(t)
 	base := t.TempDir()
 	s := &sandbox{
 		t:     t,
@@ -701,7 +684,7 @@ func TestProjectAndRegionComeFromFlagsElseGcloudConfig(t *testing.T) {
 
 func TestRuntimeIsDerivedFromGoMod(t *testing.T) {
 	t.Parallel()
-	repoGoMod, err := os.ReadFile(filepath.Join(repoRoot(t), "go.mod"))
+	repoGoMod, err := os.ReadFile(filepath.Join(testhost.RepoRoot(t), "go.mod"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -784,7 +767,7 @@ func TestHelpExitsZeroAndMentionsEveryFlag(t *testing.T) {
 	if r.exitCode != 0 {
 		t.Fatalf("--help failed, want exit 0:\n%s", r)
 	}
-	script, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy.sh"))
+	script, err := os.ReadFile(filepath.Join(testhost.RepoRoot(t), "deploy.sh"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -812,7 +795,7 @@ func TestScriptsPassShellcheck(t *testing.T) {
 		}
 		t.Skip("shellcheck is not installed: apt-get install shellcheck")
 	}
-	for _, script := range []string{filepath.Join(repoRoot(t), "deploy.sh"), filepath.Join("testdata", "gcloud")} {
+	for _, script := range []string{filepath.Join(testhost.RepoRoot(t), "deploy.sh"), filepath.Join("testdata", "gcloud")} {
 		if out, err := exec.Command(shellcheck, script).CombinedOutput(); err != nil {
 			t.Errorf("shellcheck %s: %v, want no finding:\n%s", script, err, out)
 		}
@@ -855,7 +838,7 @@ func TestGcloudignoreUploadsTheFunctionAndNothingElse(t *testing.T) {
 	for _, name := range append(slices.Clone(uploaded), ignored...) {
 		writeFile(t, filepath.Join(dir, name), "x\n")
 	}
-	copyFile(t, filepath.Join(repoRoot(t), ".gcloudignore"), filepath.Join(dir, ".gitignore"), 0o644)
+	copyFile(t, filepath.Join(testhost.RepoRoot(t), ".gcloudignore"), filepath.Join(dir, ".gitignore"), 0o644)
 	out, err := gitRun(append([]string{"check-ignore", "--no-index", "--"}, append(slices.Clone(uploaded), ignored...)...)...)
 	var exit *exec.ExitError
 	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
@@ -878,7 +861,7 @@ func TestGcloudignoreUploadsTheFunctionAndNothingElse(t *testing.T) {
 // function package breaks if it comes to import one of them.
 func TestFunctionPackageImportsNoPackageLeftBehind(t *testing.T) {
 	t.Parallel()
-	root := repoRoot(t)
+	root := testhost.RepoRoot(t)
 	goMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
 	if err != nil {
 		t.Fatal(err)

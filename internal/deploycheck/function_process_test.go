@@ -14,11 +14,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"example.com/gcf-oauth-gmail/internal/testhost"
 )
 
 // functionProcess is one instance of a function: the buildpack-built program serving one
@@ -49,7 +50,7 @@ func launchFunction(t *testing.T, binary, dir, name string, env []string) *funct
 
 func startOnce(t *testing.T, binary, dir, name string, env []string) *functionProcess {
 	t.Helper()
-	port := freePort(t)
+	port := testhost.FreePort(t)
 	p := &functionProcess{name: name, url: "http://127.0.0.1:" + port, exited: make(chan struct{})}
 	p.cmd = exec.Command(binary)
 	p.cmd.Dir = dir
@@ -153,16 +154,6 @@ func readLog(path string) string {
 		return fmt.Sprintf("(cannot read %s: %v)\n", path, err)
 	}
 	return string(data)
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // newCookieKey returns a fresh COOKIE_SECRET value: standard base64 of 32 random bytes, as deploy.sh
