@@ -821,7 +821,7 @@ func TestGcloudignoreUploadsTheFunctionAndNothingElse(t *testing.T) {
 		"client_secret.json", "client_secret_1234-abc.apps.googleusercontent.com.json",
 		"client_secret.json.example", "server.pem", "tls.key", "sa.p12", ".env", ".env.local",
 		"deploy.sh", "README.md", "artifacts/report.txt", "cover.out", "cpu.prof", "deploycheck.test",
-		"test.sh", "scripts/coldstart.sh", "internal/coldstart/hello/main.go", "internal/browsertest/doc.go",
+		"test.sh", "scripts/coldstart.sh", "internal/coldstart/hello/main.go", "internal/browsertest/doc.go", "internal/testhost/testhost.go",
 		"serverless_function_source_code/go.mod",
 	}
 	dir := t.TempDir()
