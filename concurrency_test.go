@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"example.com/gcf-oauth-gmail/internal/config"
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
 	"example.com/gcf-oauth-gmail/internal/logging"
 )
@@ -92,23 +91,10 @@ func TestThreeSeparatelyConfiguredInstancesCompleteOneFlow(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newTestEnv(t)
 			front := http.NewServeMux()
+			// Each instance has its own settings, transport and clients.
 			instance := func(key string) *app {
-				vars := map[string]string{
-					"CLIENT_SECRET_JSON": string(fakegoogle.ClientSecretJSON(e.googleURL, e.google.Options())),
-					"REDIRECT_URL":       e.server.URL + "/oauth2callback",
-					"COOKIE_SECRET":      key,
-					"GMAIL_ENDPOINT":     e.googleURL,
-					"K_SERVICE":          "instance",
-				}
-				s, err := config.Load(func(k string) string { return vars[k] }, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				a, err := newApp(s, appOptions{logger: logging.New(e.logs, "")})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return a
+				vars := appVars(e.server.URL, e.googleURL, e.google.Options(), map[string]string{"COOKIE_SECRET": key, "K_SERVICE": "instance"})
+				return buildApp(t, vars, appOptions{logger: logging.New(e.logs, "")})
 			}
 			front.Handle("/oauth2init", instance(testKey).handler(readOnly, (*app).oauth2Init))
 			front.Handle("/oauth2callback", instance(tt.callbackKey).handler(readOnly, (*app).oauth2Callback))

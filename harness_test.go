@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"example.com/gcf-oauth-gmail/internal/config"
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
 	"example.com/gcf-oauth-gmail/internal/logging"
 	"example.com/gcf-oauth-gmail/internal/pages"
@@ -26,7 +25,7 @@ var testKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{42}, 32))
 // testEnv is the app served on a loopback server, talking to a fake Google
 // on another, through the real oauth2 and gmail clients.
 type testEnv struct {
-	t         *testing.T
+	t         testing.TB
 	google    *fakegoogle.Server
 	googleURL string
 	app       *app
@@ -41,7 +40,7 @@ type envConfig struct {
 	google fakegoogle.Options
 }
 
-func newTestEnv(t *testing.T, adjust ...func(*envConfig)) *testEnv {
+func newTestEnv(t testing.TB, adjust ...func(*envConfig)) *testEnv {
 	t.Helper()
 	mux := http.NewServeMux()
 	server := httptest.NewServer(mux)
@@ -53,26 +52,9 @@ func newTestEnv(t *testing.T, adjust ...func(*envConfig)) *testEnv {
 		f(&cfg)
 	}
 	google, googleServer := fakegoogle.NewTestServer(t, cfg.google)
-	vars := map[string]string{
-		"CLIENT_SECRET_JSON": string(fakegoogle.ClientSecretJSON(googleServer.URL, cfg.google)),
-		"REDIRECT_URL":       server.URL + "/oauth2callback",
-		"COOKIE_SECRET":      testKey,
-		"GMAIL_ENDPOINT":     googleServer.URL,
-		"REVOKE_URL":         googleServer.URL + fakegoogle.RevokePath,
-		"UPSTREAM_TIMEOUT":   "2s",
-	}
-	for k, v := range cfg.vars {
-		vars[k] = v
-	}
-	settings, err := config.Load(func(k string) string { return vars[k] }, nil)
-	if err != nil {
-		t.Fatalf("config.Load: %v", err)
-	}
 	e := &testEnv{t: t, google: google, googleURL: googleServer.URL, server: server, logs: &logBuffer{}, clock: &testClock{}}
-	e.app, err = newApp(settings, appOptions{logger: logging.New(e.logs, ""), now: e.clock.now})
-	if err != nil {
-		t.Fatalf("newApp: %v", err)
-	}
+	e.app = buildApp(t, appVars(server.URL, googleServer.URL, google.Options(), cfg.vars),
+		appOptions{logger: logging.New(e.logs, ""), now: e.clock.now})
 	e.app.routes(mux)
 	t.Cleanup(e.checkLogs)
 	return e
@@ -92,7 +74,7 @@ func (e *testEnv) checkLogs() {
 	checkLogLines(e.t, e.logs.String(), e.google.Secrets())
 }
 
-func checkLogLines(t *testing.T, logs string, secrets []string) {
+func checkLogLines(t testing.TB, logs string, secrets []string) {
 	t.Helper()
 	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
 		if line == "" {
@@ -174,7 +156,7 @@ func (c *testClock) advance(d time.Duration) {
 // browser is a user agent with a cookie jar that does not follow redirects,
 // so each step of the flow can be checked.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	env    *testEnv
 	base   string // the app's URL
 	client *http.Client
@@ -243,7 +225,7 @@ func (b *browser) get(target string) response { return b.do(http.MethodGet, targ
 
 // checkCommonHeaders checks the security headers of every response and the
 // page headers of every HTML page.
-func checkCommonHeaders(t *testing.T, what string, r response) {
+func checkCommonHeaders(t testing.TB, what string, r response) {
 	t.Helper()
 	for k, want := range map[string]string{"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"} {
 		if got := r.header.Get(k); got != want {
@@ -310,3 +292,23 @@ func (b *browser) setCookie(name, value string) {
 const demoEmail = "alice@example.com"
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+// deadlineFor is the upstream deadline a fault test runs with: short when
+// Google hangs, so the test is quick, and roomy otherwise, so that a loaded
+// machine does not turn a fault into a timeout.
+func deadlineFor(f fakegoogle.Fault) time.Duration {
+	if f.Hang {
+		return time.Second
+	}
+	return 10 * time.Second
+}
+
+// checkAnsweredWithinDeadline fails if a request to a hanging Google was not
+// answered soon after the deadline: the contract bounds the wait. The margin
+// is wide because this is a bound on behaviour, not a performance test.
+func checkAnsweredWithinDeadline(t testing.TB, f fakegoogle.Fault, elapsed time.Duration) {
+	t.Helper()
+	if limit := deadlineFor(f) + 5*time.Second; f.Hang && elapsed > limit {
+		t.Errorf("a hanging Google was answered after %v, want within %v", elapsed, limit)
+	}
+}
