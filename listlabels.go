@@ -206,7 +206,7 @@ func writeLabelsJSON(w http.ResponseWriter, labels []*gmail.Label) {
 // labelsPage sorts labels into system and user ones, each by name,
 // ignoring case.
 func labelsPage(email string, labels []*gmail.Label) pages.Labels {
-	page := pages.Labels{Email: email, Count: len(labels)}
+	page := pages.Labels{Email: email, Count: len(labels), System: make([]string, 0, len(labels))}
 	for _, l := range labels {
 		if l == nil {
 			continue

@@ -9,14 +9,20 @@ import (
 // `{{range .}}<li>{{.}}</li>{{end}}` does, because that is the hot loop of
 // the labels page: html/template calls its escaper through reflection for
 // every item, which cost more than everything else on the page together.
-// The escaping is the standard library's template.HTMLEscape; a fuzz test
+// The escaping is the standard library's template.HTMLEscapeString; a fuzz test
 // checks that every text comes out as exactly that text, with no markup.
 func listItems(texts []string) template.HTML {
-	var b strings.Builder
+	const open, close = "\n  <li>", "</li>"
+	size := 0
 	for _, t := range texts {
-		b.WriteString("\n  <li>")
-		template.HTMLEscape(&b, []byte(t))
-		b.WriteString("</li>")
+		size += len(open) + len(t) + len(close)
+	}
+	var b strings.Builder
+	b.Grow(size + size/8) // room for a few entities
+	for _, t := range texts {
+		b.WriteString(open)
+		b.WriteString(template.HTMLEscapeString(t)) // returns t itself when there is nothing to escape
+		b.WriteString(close)
 	}
 	return template.HTML(b.String()) // #nosec G203 -- every text is escaped above
 }

@@ -98,7 +98,7 @@ func write(w http.ResponseWriter, status int, t *template.Template, p page) {
 	buf := buffers.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); buffers.Put(buf) }()
 	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
-		// Templates are fixed and parsed at start; a failure here is a bug.
+		// The templates are fixed and tested; a failure here is a bug.
 		status = http.StatusInternalServerError
 		buf.Reset()
 		buf.WriteString("<!doctype html><title>Error</title><p>The page could not be rendered.")
