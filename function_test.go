@@ -2,15 +2,15 @@ package oauthgmail
 
 import (
 	"bytes"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+
+	"example.com/gcf-oauth-gmail/internal/testhost"
 )
 
 // TestRegisteredFunctionsServeTheFlowThroughTheFramework configures the
@@ -18,8 +18,8 @@ import (
 // (which serves what init registered at /<name>), and signs in through it.
 // It is the only test that uses the process-wide configuration.
 func TestRegisteredFunctionsServeTheFlowThroughTheFramework(t *testing.T) {
-	addr := freeAddress(t)
-	base := "http://" + addr
+	port := testhost.FreePort(t)
+	base := "http://127.0.0.1:" + port
 	opts := fakegoogle.Options{RedirectURIs: []string{base + "/oauth2callback"}}
 	google, googleServer := fakegoogle.NewTestServer(t, opts)
 	t.Setenv("CLIENT_SECRET_JSON", string(fakegoogle.ClientSecretJSON(googleServer.URL, opts)))
@@ -30,9 +30,8 @@ func TestRegisteredFunctionsServeTheFlowThroughTheFramework(t *testing.T) {
 	if err := LoadConfiguration(); err != nil {
 		t.Fatalf("LoadConfiguration: %v", err)
 	}
-	host, port, _ := net.SplitHostPort(addr)
-	go funcframework.StartHostPort(host, port) //nolint:errcheck // runs until the test binary exits
-	waitForServer(t, base+"/oauth2init")
+	go func() { _ = funcframework.StartHostPort("127.0.0.1", port) }() // runs until the test binary exits
+	testhost.WaitListening(t, port)
 
 	e := &testEnv{t: t, google: google, googleURL: googleServer.URL, server: nil}
 	b := e.newBrowser()
@@ -77,30 +76,4 @@ func TestLocalRunWithoutCookieSecretWarns(t *testing.T) {
 		t.Fatalf("want a WARNING about COOKIE_SECRET, got %q", logs.String())
 	}
 	checkLogLines(t, logs.String(), []string{"s3cr3t-value"})
-}
-
-func freeAddress(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func waitForServer(t *testing.T, url string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server at %s did not start: %v", url, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -2,7 +2,6 @@ package oauthgmail
 
 import (
 	"bufio"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -14,6 +13,8 @@ import (
 
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
 	"example.com/gcf-oauth-gmail/internal/session"
+
+	"example.com/gcf-oauth-gmail/internal/testhost"
 )
 
 // leakCheck verifies, when its test ends, that no goroutine the test started
@@ -47,14 +48,7 @@ func verifyNoLeaks(t *testing.T) *leakCheck {
 
 // closedURL returns the URL of a loopback port nothing listens on.
 func closedURL(t *testing.T, path string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr + path
+	return "http://127.0.0.1:" + testhost.FreePort(t) + path
 }
 
 // streamingGmail answers every request with a 200 JSON labels list of size

@@ -5,15 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 
 	"example.com/gcf-oauth-gmail/internal/logging"
+
+	"example.com/gcf-oauth-gmail/internal/testhost"
 )
 
 func decodeLines(t *testing.T, out string) []map[string]any {
@@ -79,25 +79,13 @@ func TestLinesInsideAFunctionCarryTheTrace(t *testing.T) {
 // (it offers no way to stop it; the test binary's exit does) and sends req.
 func serveThroughFramework(t *testing.T, req *http.Request) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port := testhost.FreePort(t)
+	go func() { _ = funcframework.StartHostPort("127.0.0.1", port) }()
+	testhost.WaitListening(t, port)
+	req.URL.Scheme, req.URL.Host = "http", "127.0.0.1:"+port
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	host, port, _ := net.SplitHostPort(addr)
-	go funcframework.StartHostPort(host, port) //nolint:errcheck // runs until the test binary exits
-	req.URL.Scheme, req.URL.Host = "http", addr
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("framework did not start: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	_ = resp.Body.Close()
 }
