@@ -56,9 +56,8 @@ func buildApp(tb testing.TB, vars map[string]string, opts appOptions) *app {
 }
 
 // useTransport replaces e's app by one built from the same environment (plus
-// overrides) on a transport the test holds, so that the test can close its
-// idle connections: the app's own transport is hidden behind wrappers that
-// do not pass CloseIdleConnections on. It returns that transport.
+// overrides) on a transport the test holds and returns it, so that the test
+// can close that transport's idle connections and count what it opened.
 func (e *testEnv) useTransport(overrides map[string]string) *http.Transport {
 	e.t.Helper()
 	transport := upstream.NewTransport()

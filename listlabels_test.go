@@ -16,13 +16,11 @@ import (
 
 func accountLabels(t *testing.T, e *testEnv, email string) []fakegoogle.Label {
 	t.Helper()
-	for _, a := range e.google.Options().Accounts {
-		if a.Email == email {
-			return a.Labels
-		}
+	a, ok := fakegoogle.FindAccount(e.google.Options().Accounts, email)
+	if !ok {
+		t.Fatalf("no account %s", email)
 	}
-	t.Fatalf("no account %s", email)
-	return nil
+	return a.Labels
 }
 
 func TestListLabelsShowsEveryLabelEscaped(t *testing.T) {

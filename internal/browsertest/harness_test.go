@@ -475,13 +475,11 @@ func (s *session) saveFailure(what string) {
 // account returns the demo account with this address.
 func account(t *testing.T, email string) fakegoogle.Account {
 	t.Helper()
-	for _, a := range fakegoogle.DemoAccounts() {
-		if a.Email == email {
-			return a
-		}
+	a, ok := fakegoogle.FindAccount(fakegoogle.DemoAccounts(), email)
+	if !ok {
+		t.Fatalf("no demo account %s in fakegoogle.DemoAccounts()", email)
 	}
-	t.Fatalf("no demo account %s in fakegoogle.DemoAccounts()", email)
-	return fakegoogle.Account{}
+	return a
 }
 
 // header returns the response header name, whatever its case.

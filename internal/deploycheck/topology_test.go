@@ -126,7 +126,10 @@ func TestDeployedTopologyCompletesTheFlowOverHTTPS(t *testing.T) {
 	if served := gw.lastFunction(); served != "listlabels" {
 		failf("GET /listlabels was served by %q, want the listlabels instance", served)
 	}
-	alice := demoAccount(t, "alice@example.com")
+	alice, ok := fakegoogle.FindAccount(fakegoogle.DemoAccounts(), "alice@example.com")
+	if !ok {
+		t.Fatal("no demo account alice@example.com")
+	}
 	want := []string{fmt.Sprintf("%d label(s) found", len(alice.Labels))}
 	for _, l := range alice.Labels {
 		want = append(want, html.EscapeString(l.Name))
@@ -212,17 +215,6 @@ func TestDeployedTopologyCompletesTheFlowOverHTTPS(t *testing.T) {
 	if !found {
 		t.Errorf("oauth2callback logged no \"signed in\" line, want one\n%s", callbackInstance.output())
 	}
-}
-
-func demoAccount(t *testing.T, email string) fakegoogle.Account {
-	t.Helper()
-	for _, a := range fakegoogle.DemoAccounts() {
-		if a.Email == email {
-			return a
-		}
-	}
-	t.Fatalf("no demo account %s", email)
-	return fakegoogle.Account{}
 }
 
 var linkAttribute = regexp.MustCompile(`(?:href|action)="(/[^"]*)"`)

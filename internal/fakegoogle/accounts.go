@@ -138,6 +138,15 @@ func cloneLabels(in []Label) []Label {
 	return out
 }
 
+// FindAccount returns the account with this email (compared
+// case-insensitively) among accounts.
+func FindAccount(accounts []Account, email string) (Account, bool) {
+	if i := findAccount(accounts, email); i >= 0 {
+		return accounts[i], true
+	}
+	return Account{}, false
+}
+
 // findAccount returns the index of the account with this email (compared
 // case-insensitively), or -1.
 func findAccount(accounts []Account, email string) int {
