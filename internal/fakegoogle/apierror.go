@@ -50,6 +50,7 @@ var reasons = map[string]reasonInfo{
 	"notFound":                {"global", "Not Found", ""},
 	"badRequest":              {"global", "Bad Request", ""},
 	"failedPrecondition":      {"global", "Precondition check failed.", ""},
+	"invalidParameter":        {"global", "Invalid parameter", ""},
 }
 
 // rpcStatus is the google.rpc.Code name Google sends with an HTTP status.
@@ -144,6 +145,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, "fakegoogle: cannot encode response", http.StatusInternalServerError)
 		return
 	}
+	writeJSONBytes(w, status, b)
+}
+
+// writeJSONBytes sends b, already JSON, the way Google's APIs do.
+func writeJSONBytes(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=UTF-8")
 	h.Set("X-Content-Type-Options", "nosniff")

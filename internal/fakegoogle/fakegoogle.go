@@ -127,6 +127,8 @@ type Server struct {
 	stats        Stats
 	fault        [faultTargets]faultSlot
 	hanging      int // requests held by a Hang fault
+
+	labelBodies sync.Map // labelsKey → []byte
 }
 
 // New returns a Server configured by opts, with defaults for zero fields.

@@ -203,3 +203,41 @@ func TestStatsCountGmailRequests(t *testing.T) {
 		t.Errorf("stats = %+v", got)
 	}
 }
+
+func TestGmailSendsOnlyTheSelectedFields(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fakegoogle.Options{})
+	svc := h.gmail(h.login("bob@example.org"))
+
+	page, err := svc.Users.Labels.List("me").Fields("labels(name,type)").Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Labels) == 0 {
+		t.Fatal("no labels")
+	}
+	for _, l := range page.Labels {
+		if l.Name == "" || l.Type == "" || l.Id != "" || l.Color != nil || l.LabelListVisibility != "" {
+			t.Errorf("with fields labels(name,type) got %+v", l)
+		}
+	}
+	full, err := svc.Users.Labels.List("me").Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full.Labels) != len(page.Labels) || full.Labels[0].Id == "" {
+		t.Errorf("without fields: %d labels, first %+v", len(full.Labels), full.Labels[0])
+	}
+	profile, err := svc.Users.GetProfile("me").Fields("emailAddress").Do()
+	if err != nil || profile.EmailAddress != "bob@example.org" || profile.MessagesTotal != 0 || profile.HistoryId != 0 {
+		t.Errorf("profile with fields emailAddress: %+v, %v", profile, err)
+	}
+	_, err = svc.Users.Labels.List("me").Fields("labels(name").Do()
+	var gerr *googleapi.Error
+	if !errors.As(err, &gerr) || gerr.Code != http.StatusBadRequest || len(gerr.Errors) != 1 || gerr.Errors[0].Reason != "invalidParameter" {
+		t.Errorf("malformed fields: %v, want 400 invalidParameter", err)
+	}
+	if got := h.srv.Stats().LabelsFields; got["labels(name,type)"] != 1 || got[""] != 1 || got["labels(name"] != 1 {
+		t.Errorf("Stats().LabelsFields = %v", got)
+	}
+}

@@ -1,5 +1,7 @@
 package fakegoogle
 
+import "maps"
+
 // Stats counts what the Server has seen since it was created.
 type Stats struct {
 	// AuthorizationRequests counts requests to the authorization endpoint
@@ -25,13 +27,18 @@ type Stats struct {
 	GmailRequests int
 	// ProfileRequests counts every users.getProfile request, likewise.
 	ProfileRequests int
+	// LabelsFields counts the users.labels.list requests that got past
+	// authentication by their "fields" parameter ("" when absent).
+	LabelsFields map[string]int
 }
 
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	snapshot := s.stats
+	snapshot.LabelsFields = maps.Clone(s.stats.LabelsFields)
+	return snapshot
 }
 
 // Secrets returns the client secret and every authorization code, access
