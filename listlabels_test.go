@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -71,6 +72,22 @@ func TestListLabelsAnswersJSONWhenAsked(t *testing.T) {
 		if got.Labels[i].ID != want[i].ID || got.Labels[i].Name != want[i].Name || got.Labels[i].Type != want[i].Type {
 			t.Errorf("label %d = %+v, want %+v as Gmail returned it", i, got.Labels[i], want[i])
 		}
+	}
+}
+
+func TestPageAsksGmailOnlyForNamesAndTypesAndJSONForEverything(t *testing.T) {
+	e := newTestEnv(t)
+	b := e.newBrowser()
+	b.signIn(demoEmail)
+	if r := b.get("/listlabels"); r.status != http.StatusOK {
+		t.Fatalf("page: status %d", r.status)
+	}
+	if r := b.do(http.MethodGet, "/listlabels", http.Header{"Accept": {"application/json"}}); r.status != http.StatusOK {
+		t.Fatalf("JSON: status %d", r.status)
+	}
+	want := map[string]int{"labels(name,type)": 1, "": 1}
+	if got := e.google.Stats().LabelsFields; !maps.Equal(got, want) {
+		t.Errorf("Gmail saw fields %v, want %v", got, want)
 	}
 }
 
