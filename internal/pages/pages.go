@@ -28,7 +28,6 @@ var ContentSecurityPolicy = "default-src 'none'; style-src 'sha256-" + hash(styl
 // The templates are parsed on first use rather than at program start, which
 // keeps a cold start short when the first request is a redirect.
 var (
-	labelsPage    = sync.OnceValue(func() *template.Template { return parse("templates/labels.html") })
 	problemPage   = sync.OnceValue(func() *template.Template { return parse("templates/problem.html") })
 	signedOutPage = sync.OnceValue(func() *template.Template { return parse("templates/signedout.html") })
 )
@@ -70,11 +69,6 @@ type SignedOut struct {
 	Revoked    bool // Google confirmed the revocation of its token
 }
 
-// WriteLabels writes the labels page with status 200.
-func WriteLabels(w http.ResponseWriter, data Labels) {
-	write(w, http.StatusOK, labelsPage(), page{Title: "Your labels", Data: data})
-}
-
 // WriteProblem writes an error page with p.Status.
 func WriteProblem(w http.ResponseWriter, p Problem) {
 	if validRetryAfter(p.RetryAfter) {
@@ -103,6 +97,12 @@ func write(w http.ResponseWriter, status int, t *template.Template, p page) {
 		buf.Reset()
 		buf.WriteString("<!doctype html><title>Error</title><p>The page could not be rendered.")
 	}
+	send(w, status, buf)
+}
+
+// send writes buf as an HTML page with status and the headers every page
+// carries.
+func send(w http.ResponseWriter, status int, buf *bytes.Buffer) {
 	h := w.Header()
 	SetSecurityHeaders(h)
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -112,7 +112,6 @@ func write(w http.ResponseWriter, status int, t *template.Template, p page) {
 	_, _ = w.Write(buf.Bytes()) // the client may be gone; nothing to do
 }
 
-// parse joins a content template to the layout, which passes it page.Data.
 // validRetryAfter accepts the two forms RFC 9110 allows: a number of
 // seconds or an HTTP date.
 func validRetryAfter(v string) bool {
@@ -126,13 +125,16 @@ func validRetryAfter(v string) bool {
 	return err == nil
 }
 
-func parse(name string) *template.Template {
+// parse joins the content template in file name to the layout.
+func parse(name string) *template.Template { return parseContent(mustRead(name)) }
+
+// parseContent joins a content template to the layout, which passes it
+// page.Data.
+func parseContent(content string) *template.Template {
 	// The stylesheet is a constant embedded in the binary, never user input.
 	funcs := template.FuncMap{
 		"style": func() template.CSS { return template.CSS(style) }, // #nosec G203 -- constant, trusted CSS
-		"items": listItems,
 	}
-	content := mustRead(name)
 	t := template.Must(template.New("layout").Funcs(funcs).Parse(mustRead("templates/layout.html")))
 	return template.Must(t.Parse(content))
 }
