@@ -1,6 +1,7 @@
 package fakegoogle
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -59,4 +60,23 @@ func TestParseFieldsRejectsMalformedSelections(t *testing.T) {
 			t.Errorf("parseFields(%q) = %v, want errFieldSelection", fields, err)
 		}
 	}
+}
+
+// FuzzParseFields checks that any fields value is either rejected or gives a
+// mask that reduces a labels list to valid JSON, without a panic.
+func FuzzParseFields(f *testing.F) {
+	for _, seed := range []string{"labels(name,type)", "labels/color/textColor,nextPageToken", "a(b(c,d),e)/f", "labels(", "*"} {
+		f.Add(seed)
+	}
+	value := listLabelsResponse{Labels: DemoAccounts()[0].Labels}
+	f.Fuzz(func(t *testing.T, fields string) {
+		mask, err := parseFields(fields)
+		if err != nil {
+			return
+		}
+		out, err := mask.apply(value)
+		if err != nil || !json.Valid(out) {
+			t.Fatalf("fields %q: %s, %v", fields, out, err)
+		}
+	})
 }
