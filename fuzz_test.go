@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"golang.org/x/oauth2"
 
@@ -155,4 +156,26 @@ func (b *logBuffer) reset() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.buf.Reset()
+}
+
+// FuzzCompareFold checks the labels' sort order against the plain
+// definition: compare rune by rune, each lower-cased.
+func FuzzCompareFold(f *testing.F) {
+	f.Add("Projects/2025", "projects/2026")
+	f.Add("Éclair", "éclair")
+	f.Add("日本語", "日本")
+	f.Add("a\xe6\x97", "a\xe6\x97\xa5")
+	f.Fuzz(func(t *testing.T, x, y string) {
+		fold := func(s string) []rune {
+			r := []rune(s)
+			for i := range r {
+				r[i] = unicode.ToLower(r[i])
+			}
+			return r
+		}
+		want := slices.Compare(fold(x), fold(y))
+		if got := compareFold(x, y); got != want {
+			t.Errorf("compareFold(%q, %q) = %d, want %d", x, y, got, want)
+		}
+	})
 }

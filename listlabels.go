@@ -221,16 +221,23 @@ func writeLabelsJSON(w http.ResponseWriter, labels []*gmail.Label) {
 }
 
 // labelsPage sorts labels into system and user ones, each by name,
-// ignoring case.
+// ignoring case. Both lists share one array, so the page costs the same
+// allocations however many labels there are.
 func labelsPage(email string, labels []*gmail.Label) pages.Labels {
-	page := pages.Labels{Email: email, Count: len(labels), System: make([]string, 0, len(labels))}
+	system := 0
 	for _, l := range labels {
-		if l == nil {
-			continue
+		if l != nil && l.Type == "system" {
+			system++
 		}
-		if l.Type == "system" {
+	}
+	names := make([]string, 0, len(labels))
+	page := pages.Labels{Email: email, Count: len(labels), System: names[:0:system], User: names[system:system]}
+	for _, l := range labels {
+		switch {
+		case l == nil:
+		case l.Type == "system":
 			page.System = append(page.System, l.Name)
-		} else {
+		default:
 			page.User = append(page.User, l.Name)
 		}
 	}
@@ -244,8 +251,27 @@ func byNameIgnoringCase(x, y string) int {
 }
 
 // compareFold compares strings as if lower-cased, without allocating.
+// Bytes the two share at the start need no folding, which matters for
+// names with a common prefix ("Projects/2025/...", "Projects/2026/...").
+// ASCII, the common case in label names, then skips UTF-8 decoding; the
+// order is the same either way, since an ASCII byte is its own rune.
 func compareFold(x, y string) int {
+	i := 0
+	for i < len(x) && i < len(y) && x[i] == y[i] {
+		i++
+	}
+	for i > 0 && (midRune(x, i) || midRune(y, i)) {
+		i-- // back to the start of the rune the strings differ in
+	}
+	x, y = x[i:], y[i:]
 	for x != "" && y != "" {
+		if bx, by := x[0], y[0]; bx < utf8.RuneSelf && by < utf8.RuneSelf {
+			if c := cmp.Compare(lowerASCII(bx), lowerASCII(by)); c != 0 {
+				return c
+			}
+			x, y = x[1:], y[1:]
+			continue
+		}
 		rx, nx := utf8.DecodeRuneInString(x)
 		ry, ny := utf8.DecodeRuneInString(y)
 		if c := cmp.Compare(unicode.ToLower(rx), unicode.ToLower(ry)); c != 0 {
@@ -254,4 +280,14 @@ func compareFold(x, y string) int {
 		x, y = x[nx:], y[ny:]
 	}
 	return cmp.Compare(len(x), len(y))
+}
+
+// midRune reports whether s[i] continues a rune begun before it.
+func midRune(s string, i int) bool { return i < len(s) && !utf8.RuneStart(s[i]) }
+
+func lowerASCII(b byte) rune {
+	if 'A' <= b && b <= 'Z' {
+		b += 'a' - 'A'
+	}
+	return rune(b)
 }

@@ -7,9 +7,12 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/api/gmail/v1"
 
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
 	"example.com/gcf-oauth-gmail/internal/session"
@@ -88,6 +91,39 @@ func TestPageAsksGmailOnlyForNamesAndTypesAndJSONForEverything(t *testing.T) {
 	want := map[string]int{"labels(name,type)": 1, "": 1}
 	if got := e.google.Stats().LabelsFields; !maps.Equal(got, want) {
 		t.Errorf("Gmail saw fields %v, want %v", got, want)
+	}
+}
+
+func TestLabelsPageSplitsAndSortsIgnoringCase(t *testing.T) {
+	label := func(name, typ string) *gmail.Label { return &gmail.Label{Name: name, Type: typ} }
+	tests := []struct {
+		name         string
+		labels       []*gmail.Label
+		system, user []string
+	}{
+		{"none", nil, nil, nil},
+		{"system only", []*gmail.Label{label("SENT", "system"), label("INBOX", "system")}, []string{"INBOX", "SENT"}, nil},
+		{"user only", []*gmail.Label{label("b", "user"), label("A", "user")}, nil, []string{"A", "b"}},
+		{
+			"mixed, with nils, ties and other scripts",
+			[]*gmail.Label{
+				label("zeta", "user"), label("UNREAD", "system"), nil, label("Éclair", "user"), label("alpha", "user"),
+				label("CHAT", "system"), label("Alpha", "user"), label("日本語", "user"), label("beta", ""), label("inbox", "system"),
+			},
+			[]string{"CHAT", "inbox", "UNREAD"},
+			[]string{"Alpha", "alpha", "beta", "zeta", "Éclair", "日本語"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := labelsPage("ada@example.com", tt.labels)
+			if page.Email != "ada@example.com" || page.Count != len(tt.labels) {
+				t.Errorf("email %q count %d, want ada@example.com and %d", page.Email, page.Count, len(tt.labels))
+			}
+			if !slices.Equal(page.System, tt.system) || !slices.Equal(page.User, tt.user) {
+				t.Errorf("system %q user %q, want %q and %q", page.System, page.User, tt.system, tt.user)
+			}
+		})
 	}
 }
 
