@@ -32,8 +32,9 @@ func checkLabelsPage(t *testing.T, data Labels) {
 		t.Fatalf("status %d, Content-Length %q for %d bytes", rec.Code, rec.Header().Get("Content-Length"), rec.Body.Len())
 	}
 	f := labelsFrame()
-	content, ok := strings.CutPrefix(rec.Body.String(), f.head)
-	if content, ok = strings.CutSuffix(content, f.tail); !ok {
+	content, hasHead := strings.CutPrefix(rec.Body.String(), f.head)
+	content, hasTail := strings.CutSuffix(content, f.tail)
+	if !hasHead || !hasTail {
 		t.Fatalf("the page is not the layout around its content: %q", rec.Body.String())
 	}
 
