@@ -128,7 +128,7 @@ type Server struct {
 	fault        [faultTargets]faultSlot
 	hanging      int // requests held by a Hang fault
 
-	labelBodies sync.Map // labelsKey → []byte
+	labelBodies map[labelsKey][]byte // encoded labels.list answers; see handleLabels
 }
 
 // New returns a Server configured by opts, with defaults for zero fields.
@@ -137,6 +137,8 @@ func New(opts Options) *Server {
 		opts:   opts.withDefaults(),
 		closed: make(chan struct{}),
 		store:  newStore(),
+
+		labelBodies: map[labelsKey][]byte{},
 	}
 	s.redirectURIs = append([]string(nil), s.opts.RedirectURIs...)
 	s.store.secrets = append(s.store.secrets, s.opts.ClientSecret)

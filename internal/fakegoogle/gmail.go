@@ -29,14 +29,11 @@ func (s *Server) handleLabels(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fields := r.URL.Query().Get("fields")
-	s.mu.Lock()
-	if s.stats.LabelsFields == nil {
-		s.stats.LabelsFields = map[string]int{}
-	}
-	s.stats.LabelsFields[fields]++
-	s.mu.Unlock()
 	key := labelsKey{account, fields}
-	body, cached := s.labelBodies.Load(key)
+	s.mu.Lock()
+	s.countLabelsFields(fields)
+	body, cached := s.labelBodies[key]
+	s.mu.Unlock()
 	if !cached {
 		mask, err := parseFields(fields)
 		if err != nil {
@@ -47,15 +44,34 @@ func (s *Server) handleLabels(w http.ResponseWriter, r *http.Request) {
 		if labels == nil {
 			labels = []Label{}
 		}
-		encoded, err := mask.apply(listLabelsResponse{Labels: labels})
-		if err != nil {
+		if body, err = mask.apply(listLabelsResponse{Labels: labels}); err != nil {
 			http.Error(w, "fakegoogle: cannot encode response", http.StatusInternalServerError)
 			return
 		}
-		body, _ = s.labelBodies.LoadOrStore(key, encoded)
+		s.mu.Lock()
+		if len(s.labelBodies) < maxDistinctFields {
+			s.labelBodies[key] = body
+		}
+		s.mu.Unlock()
 	}
 	w.Header().Set("Cache-Control", "private")
-	writeJSONBytes(w, http.StatusOK, body.([]byte))
+	writeJSONBytes(w, http.StatusOK, body)
+}
+
+// maxDistinctFields bounds what the Server keeps per distinct "fields"
+// value (cached bodies, counts), so that a client sending endless new
+// values cannot grow its memory.
+const maxDistinctFields = 64
+
+// countLabelsFields counts a labels.list request by its fields value, for
+// Stats. s.mu must be held.
+func (s *Server) countLabelsFields(fields string) {
+	if s.stats.LabelsFields == nil {
+		s.stats.LabelsFields = map[string]int{}
+	}
+	if _, seen := s.stats.LabelsFields[fields]; seen || len(s.stats.LabelsFields) < maxDistinctFields {
+		s.stats.LabelsFields[fields]++
+	}
 }
 
 // labelsKey identifies one encoding of an account's labels. Accounts never

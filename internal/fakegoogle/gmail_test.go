@@ -3,6 +3,7 @@ package fakegoogle_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -239,5 +240,21 @@ func TestGmailSendsOnlyTheSelectedFields(t *testing.T) {
 	}
 	if got := h.srv.Stats().LabelsFields; got["labels(name,type)"] != 1 || got[""] != 1 || got["labels(name"] != 1 {
 		t.Errorf("Stats().LabelsFields = %v", got)
+	}
+}
+
+func TestEndlessFieldsValuesDoNotGrowTheServer(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fakegoogle.Options{})
+	svc := h.gmail(h.login(""))
+	for i := range 100 {
+		// Unknown names are ignored, so each of these is a valid, new value.
+		resp, err := svc.Users.Labels.List("me").Fields(googleapi.Field(fmt.Sprintf("labels(name),x%d", i))).Do()
+		if err != nil || len(resp.Labels) == 0 || resp.Labels[0].Name == "" || resp.Labels[0].Id != "" {
+			t.Fatalf("request %d: %v, %+v", i, err, resp)
+		}
+	}
+	if got := len(h.srv.Stats().LabelsFields); got != 64 {
+		t.Errorf("Stats counts %d distinct fields values, want the first 64", got)
 	}
 }

@@ -28,7 +28,8 @@ type Stats struct {
 	// ProfileRequests counts every users.getProfile request, likewise.
 	ProfileRequests int
 	// LabelsFields counts the users.labels.list requests that got past
-	// authentication by their "fields" parameter ("" when absent).
+	// authentication by their "fields" parameter ("" when absent). Only
+	// the first 64 distinct values are counted.
 	LabelsFields map[string]int
 }
 
