@@ -3,6 +3,7 @@ package fakegoogle
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 )
 
@@ -133,4 +134,22 @@ func (m fieldMask) reduce(v any) any {
 	default:
 		return v
 	}
+}
+
+// encodeSelected returns the JSON of v reduced to the fields selection, as
+// a Gmail method answers. On a malformed selection (400 invalidParameter,
+// as at Google) or an encoding failure it answers w itself and returns
+// false.
+func encodeSelected(w http.ResponseWriter, fields string, v any) ([]byte, bool) {
+	mask, err := parseFields(fields)
+	if err != nil {
+		writeAPIError(w, http.StatusBadRequest, "invalidParameter", "Invalid field selection "+fields)
+		return nil, false
+	}
+	body, err := mask.apply(v)
+	if err != nil {
+		http.Error(w, "fakegoogle: cannot encode response", http.StatusInternalServerError)
+		return nil, false
+	}
+	return body, true
 }

@@ -35,17 +35,11 @@ func (s *Server) handleLabels(w http.ResponseWriter, r *http.Request) {
 	body, cached := s.labelBodies[key]
 	s.mu.Unlock()
 	if !cached {
-		mask, err := parseFields(fields)
-		if err != nil {
-			writeAPIError(w, http.StatusBadRequest, "invalidParameter", "Invalid field selection "+fields)
-			return
-		}
 		labels := s.opts.Accounts[account].Labels
 		if labels == nil {
 			labels = []Label{}
 		}
-		if body, err = mask.apply(listLabelsResponse{Labels: labels}); err != nil {
-			http.Error(w, "fakegoogle: cannot encode response", http.StatusInternalServerError)
+		if body, ok = encodeSelected(w, fields, listLabelsResponse{Labels: labels}); !ok {
 			return
 		}
 		s.mu.Lock()
@@ -91,21 +85,14 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	fields := r.URL.Query().Get("fields")
-	mask, err := parseFields(fields)
-	if err != nil {
-		writeAPIError(w, http.StatusBadRequest, "invalidParameter", "Invalid field selection "+fields)
-		return
-	}
 	a := s.opts.Accounts[account]
-	body, err := mask.apply(profileResponse{
+	body, ok := encodeSelected(w, r.URL.Query().Get("fields"), profileResponse{
 		EmailAddress:  a.Email,
 		MessagesTotal: a.MessagesTotal,
 		ThreadsTotal:  a.ThreadsTotal,
 		HistoryID:     strconv.Itoa(104729 + 7919*account + a.MessagesTotal),
 	})
-	if err != nil {
-		http.Error(w, "fakegoogle: cannot encode response", http.StatusInternalServerError)
+	if !ok {
 		return
 	}
 	w.Header().Set("Cache-Control", "private")
