@@ -21,6 +21,7 @@ import (
 
 	"example.com/gcf-oauth-gmail/internal/config"
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+	"example.com/gcf-oauth-gmail/internal/fakegoogle/fakegoogletest"
 	"example.com/gcf-oauth-gmail/internal/logging"
 	"example.com/gcf-oauth-gmail/internal/upstream"
 )
@@ -84,7 +85,7 @@ func newHandlerEnv(tb testing.TB, transport http.RoundTripper, adjust ...func(*e
 	for _, f := range adjust {
 		f(&cfg)
 	}
-	google, googleServer := fakegoogle.NewTestServer(tb, cfg.google)
+	google, googleServer := fakegoogletest.NewServer(tb, cfg.google)
 	e := &testEnv{google: google, googleURL: googleServer.URL, logs: &logBuffer{}, clock: &testClock{}}
 	e.app = buildApp(tb, appVars(handlerAppURL, googleServer.URL, google.Options(), cfg.vars),
 		appOptions{transport: transport, logger: logging.New(e.logs, ""), now: e.clock.now})

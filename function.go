@@ -19,10 +19,9 @@ import (
 )
 
 func init() {
-	functions.HTTP("oauth2init", OAuth2Init)
-	functions.HTTP("oauth2callback", OAuth2Callback)
-	functions.HTTP("listlabels", ListLabels)
-	functions.HTTP("signout", SignOut)
+	for _, f := range Functions() {
+		functions.HTTP(f.Name, f.Handler)
+	}
 }
 
 // deployed is the app built from this process's environment, once.

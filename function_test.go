@@ -9,6 +9,7 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+	"example.com/gcf-oauth-gmail/internal/fakegoogle/fakegoogletest"
 
 	"example.com/gcf-oauth-gmail/internal/testhost"
 )
@@ -21,7 +22,7 @@ func TestRegisteredFunctionsServeTheFlowThroughTheFramework(t *testing.T) {
 	port := testhost.FreePort(t)
 	base := "http://127.0.0.1:" + port
 	opts := fakegoogle.Options{RedirectURIs: []string{base + "/oauth2callback"}}
-	google, googleServer := fakegoogle.NewTestServer(t, opts)
+	google, googleServer := fakegoogletest.NewServer(t, opts)
 	t.Setenv("CLIENT_SECRET_JSON", string(fakegoogle.ClientSecretJSON(googleServer.URL, opts)))
 	t.Setenv("REDIRECT_URL", base+"/oauth2callback")
 	t.Setenv("COOKIE_SECRET", testKey)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+	"example.com/gcf-oauth-gmail/internal/fakegoogle/fakegoogletest"
 	"example.com/gcf-oauth-gmail/internal/logging"
 	"example.com/gcf-oauth-gmail/internal/pages"
 )
@@ -51,7 +52,7 @@ func newTestEnv(t testing.TB, adjust ...func(*envConfig)) *testEnv {
 	for _, f := range adjust {
 		f(&cfg)
 	}
-	google, googleServer := fakegoogle.NewTestServer(t, cfg.google)
+	google, googleServer := fakegoogletest.NewServer(t, cfg.google)
 	e := &testEnv{t: t, google: google, googleURL: googleServer.URL, server: server, logs: &logBuffer{}, clock: &testClock{}}
 	e.app = buildApp(t, appVars(server.URL, googleServer.URL, google.Options(), cfg.vars),
 		appOptions{logger: logging.New(e.logs, ""), now: e.clock.now})

@@ -22,6 +22,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	flags := flag.NewFlagSet("cmd", flag.ContinueOnError)
 	flags.SetOutput(io.Discard)
 	demo := flags.Bool("demo", false, "also run an emulator of Google's sign-in and Gmail, and configure the app to use it")
+	list := flags.Bool("functions", false, "print the name of every function of the app, one per line, and exit")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stdout, usage)
@@ -29,6 +30,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		log.Error("bad command line: "+err.Error(), "usage", usage)
 		return err
+	}
+	if *list {
+		for _, f := range oauthgmail.Functions() {
+			fmt.Fprintln(stdout, f.Name)
+		}
+		return nil
 	}
 	port := getenv("PORT")
 	if port == "" {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	oauthgmail "example.com/gcf-oauth-gmail"
 	"example.com/gcf-oauth-gmail/internal/testhost"
 )
 
@@ -267,4 +268,18 @@ func get(t *testing.T, client *http.Client, target string) (*http.Response, stri
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp, string(body)
+}
+
+func TestFunctionsFlagListsTheRouteTable(t *testing.T) {
+	var stdout strings.Builder
+	if err := run(context.Background(), []string{"-functions"}, func(string) string { return "" }, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, f := range oauthgmail.Functions() {
+		want = append(want, f.Name)
+	}
+	if got := strings.Fields(stdout.String()); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("-functions printed %q, want %q", got, want)
+	}
 }

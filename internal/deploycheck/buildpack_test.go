@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+	"example.com/gcf-oauth-gmail/internal/fakegoogle/fakegoogletest"
 )
 
 // TestBuildpackStyleBuildServesEachFunction builds what .gcloudignore uploads as Google's Go
@@ -27,7 +28,7 @@ func TestBuildpackStyleBuildServesEachFunction(t *testing.T) {
 	}
 
 	opts := fakegoogle.Options{RedirectURIs: []string{redirectURI}}
-	fake, google := fakegoogle.NewTestServer(t, opts)
+	fake, google := fakegoogletest.NewServer(t, opts)
 	workspace := newWorkspace(t, b)
 	writeSecretFile(t, filepath.Join(workspace, sourceDirName, "client_secret.json"), fakegoogle.ClientSecretJSON(google.URL, opts))
 	key := newCookieKey()

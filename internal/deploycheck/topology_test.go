@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+	"example.com/gcf-oauth-gmail/internal/fakegoogle/fakegoogletest"
 )
 
 // TestDeployedTopologyCompletesTheFlowOverHTTPS runs the four functions as deploy.sh deploys them
@@ -30,7 +31,7 @@ func TestDeployedTopologyCompletesTheFlowOverHTTPS(t *testing.T) {
 
 	gw := newGateway(t)
 	opts := fakegoogle.Options{RedirectURIs: []string{gw.url() + "/oauth2callback"}}
-	fake, google := fakegoogle.NewTestServer(t, opts)
+	fake, google := fakegoogletest.NewServer(t, opts)
 	key := newCookieKey()
 	secretManager := map[string][]byte{
 		clientSecretName: fakegoogle.ClientSecretJSON(google.URL, opts),

@@ -4,7 +4,7 @@
 // Gmail users.labels.list and users.getProfile methods.
 //
 // A Server is an http.Handler that serves every route on one host, so it can
-// run under httptest for tests (see NewTestServer) or inside a local demo where
+// run under httptest for tests (see package fakegoogletest) or inside a local demo where
 // a person clicks through the consent page without a Google account. It speaks
 // the same wire formats as Google, including error bodies, so the real
 // golang.org/x/oauth2 and google.golang.org/api/gmail/v1 clients work against

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/api/option"
 
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+	"example.com/gcf-oauth-gmail/internal/fakegoogle/fakegoogletest"
 )
 
 // callbackURL is the application's redirect URI in these tests. Nothing
@@ -41,7 +42,7 @@ func newHarness(t *testing.T, opts fakegoogle.Options, scopes ...string) *harnes
 	if len(scopes) == 0 {
 		scopes = []string{gmail.GmailReadonlyScope}
 	}
-	srv, ts := fakegoogle.NewTestServer(t, opts)
+	srv, ts := fakegoogletest.NewServer(t, opts)
 	cfg, err := google.ConfigFromJSON(fakegoogle.ClientSecretJSON(ts.URL, opts), scopes...)
 	if err != nil {
 		t.Fatalf("ConfigFromJSON: %v", err)
