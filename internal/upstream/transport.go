@@ -1,7 +1,6 @@
 // Package upstream holds the one HTTP transport the process uses to reach
-// Google, and the pieces layered on it: a cap on response sizes and a bearer
-// token taken from the request context, so that one Gmail client serves
-// every user.
+// Google, and the pieces layered on it: a cap on response sizes, and a
+// reroute of Google's hosts to an emulator for the demo and the tests.
 package upstream
 
 import (
