@@ -4,6 +4,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -16,34 +17,39 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-	"google.golang.org/api/gmail/v1"
 )
 
 // Defaults for optional settings.
 const (
 	DefaultClientSecretFile = "client_secret.json"
 	// SourceDir is where Cloud Functions places a Go function's sources.
-	SourceDir            = "serverless_function_source_code"
-	DefaultGmailEndpoint = "https://gmail.googleapis.com"
-	DefaultRevokeURL     = "https://oauth2.googleapis.com/revoke"
-	DefaultTimeout       = 8 * time.Second
-	maxTimeout           = time.Minute
-	cookieKeySize        = 32
+	SourceDir        = "serverless_function_source_code"
+	DefaultRevokeURL = "https://oauth2.googleapis.com/revoke"
+	DefaultTimeout   = 8 * time.Second
+	maxTimeout       = time.Minute
+	cookieKeySize    = 32
+	// gmailHost is the host of the Gmail API, which GMAIL_ENDPOINT replaces.
+	gmailHost = "gmail.googleapis.com"
 )
 
 // Settings is everything the functions need, read once per process.
 type Settings struct {
-	OAuth              *oauth2.Config // client, endpoints, redirect URL, Gmail read-only scope
+	OAuth              *oauth2.Config // client, endpoints and redirect URL; the app adds the scopes
+	Redirect           *url.URL       // OAuth.RedirectURL, parsed
 	ClientSecretFile   string         // where OAuth came from ("" when given inline)
-	CookieKey          []byte         // master key for every cookie
+	CookieKey          []byte         // seals every cookie the app writes
+	PreviousCookieKey  []byte         // opens cookies sealed before the last rotation; nil when unset
 	CookieKeyGenerated bool           // true when no COOKIE_SECRET was set and a random key is used
 	AccessType         string         // "online" or "offline"
-	GmailEndpoint      string         // base URL of the Gmail API, without trailing slash
-	RevokeURL          string         // Google's token revocation endpoint
-	UpstreamTimeout    time.Duration  // deadline for each call to Google
-	Secure             bool           // cookies are Secure because REDIRECT_URL is https
-	Deployed           bool           // running on Cloud Functions (K_SERVICE is set)
-	ProjectID          string         // for log trace correlation, when known
+	// Endpoints replace Google's hosts, for an emulator: requests for a
+	// host that is a key go to that base URL, and any other googleapis.com
+	// request goes to AnyGoogleAPI when it is set.
+	Endpoints       map[string]*url.URL
+	AnyGoogleAPI    *url.URL
+	RevokeURL       string        // Google's token revocation endpoint
+	UpstreamTimeout time.Duration // deadline for each request's calls to Google
+	Secure          bool          // served over https (REDIRECT_URL's scheme): Secure cookies and HSTS
+	Deployed        bool          // running on Cloud Functions (K_SERVICE is set)
 }
 
 // Error is a configuration problem. Its message is safe to show to a user and
@@ -62,29 +68,41 @@ func problem(variable, format string, args ...any) error {
 // Load reads the settings from getenv and the client secret file through
 // readFile. It returns the first problem it finds as an *Error.
 func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (Settings, error) {
-	s := Settings{
-		Deployed:  getenv("K_SERVICE") != "",
-		ProjectID: firstNonEmpty(getenv("GOOGLE_CLOUD_PROJECT"), getenv("GCP_PROJECT")),
-	}
+	s := Settings{Deployed: getenv("K_SERVICE") != "", Endpoints: map[string]*url.URL{}}
 	var err error
 	if s.OAuth, s.ClientSecretFile, err = loadClient(getenv, readFile); err != nil {
 		return Settings{}, err
 	}
-	if s.OAuth.RedirectURL, err = redirectURL(getenv, s.OAuth.RedirectURL); err != nil {
+	// The redirect URI is sent exactly as configured: Google compares it
+	// character by character with the registered one.
+	if s.OAuth.RedirectURL, s.Redirect, err = redirectURL(getenv, s.OAuth.RedirectURL, s.Deployed); err != nil {
 		return Settings{}, err
 	}
-	s.Secure = strings.HasPrefix(s.OAuth.RedirectURL, "https://")
-	if s.CookieKey, s.CookieKeyGenerated, err = cookieKey(getenv("COOKIE_SECRET"), s.Deployed); err != nil {
+	s.Secure = s.Redirect.Scheme == "https"
+	if s.CookieKey, s.CookieKeyGenerated, err = cookieKey("COOKIE_SECRET", getenv("COOKIE_SECRET"), s.Deployed); err != nil {
 		return Settings{}, err
+	}
+	if previous := getenv("COOKIE_SECRET_PREVIOUS"); previous != "" {
+		if s.PreviousCookieKey, _, err = cookieKey("COOKIE_SECRET_PREVIOUS", previous, s.Deployed); err != nil {
+			return Settings{}, err
+		}
 	}
 	if s.AccessType, err = accessType(getenv("ACCESS_TYPE")); err != nil {
 		return Settings{}, err
 	}
-	if s.GmailEndpoint, err = baseURL("GMAIL_ENDPOINT", getenv("GMAIL_ENDPOINT"), DefaultGmailEndpoint); err != nil {
+	if u, err := optionalURL("GMAIL_ENDPOINT", getenv("GMAIL_ENDPOINT")); err != nil {
+		return Settings{}, err
+	} else if u != nil {
+		s.Endpoints[gmailHost] = u
+	}
+	if s.AnyGoogleAPI, err = optionalURL("GOOGLE_API_ENDPOINT", getenv("GOOGLE_API_ENDPOINT")); err != nil {
 		return Settings{}, err
 	}
-	if s.RevokeURL, err = baseURL("REVOKE_URL", getenv("REVOKE_URL"), DefaultRevokeURL); err != nil {
+	s.RevokeURL = DefaultRevokeURL
+	if u, err := optionalURL("REVOKE_URL", getenv("REVOKE_URL")); err != nil {
 		return Settings{}, err
+	} else if u != nil {
+		s.RevokeURL = u.String()
 	}
 	if s.UpstreamTimeout, err = timeout(getenv("UPSTREAM_TIMEOUT")); err != nil {
 		return Settings{}, err
@@ -166,7 +184,6 @@ func parseClient(source string, data []byte) (*oauth2.Config, error) {
 		// wants the client credentials in a Basic header or in the form
 		// body, and the Config remembers the answer.
 		Endpoint: oauth2.Endpoint{AuthURL: entry.AuthURI, TokenURL: entry.TokenURI},
-		Scopes:   []string{gmail.GmailReadonlyScope},
 	}
 	if len(entry.RedirectURIs) > 0 {
 		cfg.RedirectURL = entry.RedirectURIs[0]
@@ -174,32 +191,38 @@ func parseClient(source string, data []byte) (*oauth2.Config, error) {
 	return cfg, nil
 }
 
-func redirectURL(getenv func(string) string, fromFile string) (string, error) {
+// redirectURL is REDIRECT_URL, else the client's first registered
+// redirect URI, else the local runner's callback. Deployed, it must be https:
+// cookies that carry tokens must never travel in clear text.
+func redirectURL(getenv func(string) string, fromFile string, deployed bool) (string, *url.URL, error) {
 	raw := getenv("REDIRECT_URL")
 	variable := "REDIRECT_URL"
 	if raw == "" && fromFile != "" {
 		raw, variable = fromFile, "redirect_uris[0] of the client secret file"
 	}
 	if raw == "" {
-		port := firstNonEmpty(getenv("PORT"), "8080")
-		raw = "http://localhost:" + port + "/oauth2callback"
+		raw = "http://localhost:" + cmp.Or(getenv("PORT"), "8080") + "/oauth2callback"
 	}
 	u, err := absoluteURL(raw)
 	if err != nil {
-		return "", problem(variable, "must be the absolute http(s) URL of oauth2callback")
+		return "", nil, problem(variable, "must be the absolute http(s) URL of oauth2callback")
 	}
-	if u.Fragment != "" || u.RawQuery != "" {
-		return "", problem(variable, "must not have a query or fragment")
+	if u.Fragment != "" || u.RawQuery != "" || u.ForceQuery {
+		return "", nil, problem(variable, "must not have a query or fragment")
 	}
-	return raw, nil
+	if deployed && u.Scheme != "https" {
+		return "", nil, problem(variable, "must be an https URL when deployed (K_SERVICE is set)")
+	}
+	return raw, u, nil
 }
 
-// cookieKey decodes COOKIE_SECRET. Unset is an error when deployed (every
-// instance must share one key) and a fresh random key locally.
-func cookieKey(raw string, deployed bool) ([]byte, bool, error) {
+// cookieKey decodes a cookie key from variable. Unset is an error when
+// deployed (every instance must share one key) and a fresh random key
+// locally.
+func cookieKey(variable, raw string, deployed bool) ([]byte, bool, error) {
 	if raw == "" {
 		if deployed {
-			return nil, false, problem("COOKIE_SECRET", "is required when deployed: set it to base64 of 32 random bytes (deploy.sh stores one in Secret Manager)")
+			return nil, false, problem(variable, "is required when deployed: set it to base64 of 32 random bytes (deploy.sh stores one in Secret Manager)")
 		}
 		key := make([]byte, cookieKeySize)
 		rand.Read(key) // never fails: crypto/rand crashes the program rather than return short
@@ -212,11 +235,11 @@ func cookieKey(raw string, deployed bool) ([]byte, bool, error) {
 			continue
 		}
 		if len(key) != cookieKeySize {
-			return nil, false, problem("COOKIE_SECRET", "decodes to %d bytes, want %d", len(key), cookieKeySize)
+			return nil, false, problem(variable, "decodes to %d bytes, want %d", len(key), cookieKeySize)
 		}
 		return key, false, nil
 	}
-	return nil, false, problem("COOKIE_SECRET", "is not base64 (standard or URL alphabet)")
+	return nil, false, problem(variable, "is not base64 (standard or URL alphabet)")
 }
 
 func accessType(raw string) (string, error) {
@@ -229,14 +252,16 @@ func accessType(raw string) (string, error) {
 	return "", problem("ACCESS_TYPE", `must be "online" or "offline"`)
 }
 
-func baseURL(variable, raw, fallback string) (string, error) {
+// optionalURL parses an optional absolute URL setting; nil when unset.
+func optionalURL(variable, raw string) (*url.URL, error) {
 	if raw == "" {
-		return fallback, nil
+		return nil, nil
 	}
-	if _, err := absoluteURL(raw); err != nil {
-		return "", problem(variable, "must be an absolute http(s) URL")
+	u, err := absoluteURL(strings.TrimRight(raw, "/"))
+	if err != nil {
+		return nil, problem(variable, "must be an absolute http(s) URL")
 	}
-	return strings.TrimRight(raw, "/"), nil
+	return u, nil
 }
 
 func timeout(raw string) (time.Duration, error) {
@@ -250,9 +275,11 @@ func timeout(raw string) (time.Duration, error) {
 	return d, nil
 }
 
+// absoluteURL parses an http or https URL with a host. url.Parse already
+// lower-cases the scheme, so "HTTPS://" counts as https.
 func absoluteURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return nil, errors.New("not an absolute http(s) URL")
 	}
 	return u, nil
@@ -283,13 +310,4 @@ func describeFileError(err error) string {
 		return pathErr.Err.Error()
 	}
 	return err.Error()
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -17,7 +17,10 @@ const webClient = `{"web":{"client_id":"id-123.apps.googleusercontent.com","clie
 
 const installedClient = `{"installed":{"client_id":"id-9","client_secret":"s3cr3t","auth_uri":"https://a.test/auth","token_uri":"https://a.test/token"}}`
 
-var goodKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+var (
+	goodKey     = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	previousKey = base64.RawURLEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210"))
+)
 
 // env builds a getenv from pairs.
 func env(pairs map[string]string) func(string) string {
@@ -36,14 +39,16 @@ func files(contents map[string]string) func(string) ([]byte, error) {
 
 func TestLoadReadsEverySetting(t *testing.T) {
 	s, err := config.Load(env(map[string]string{
-		"CLIENT_SECRET_FILE": "/secrets/cs.json",
-		"REDIRECT_URL":       "https://r-p.cloudfunctions.net/oauth2callback",
-		"COOKIE_SECRET":      goodKey,
-		"GMAIL_ENDPOINT":     "http://127.0.0.1:9999/",
-		"REVOKE_URL":         "http://127.0.0.1:9999/revoke",
-		"ACCESS_TYPE":        "offline",
-		"UPSTREAM_TIMEOUT":   "3s",
-		"K_SERVICE":          "listlabels",
+		"CLIENT_SECRET_FILE":     "/secrets/cs.json",
+		"REDIRECT_URL":           "https://r-p.cloudfunctions.net/oauth2callback",
+		"COOKIE_SECRET":          goodKey,
+		"GMAIL_ENDPOINT":         "http://127.0.0.1:9999/",
+		"GOOGLE_API_ENDPOINT":    "http://127.0.0.1:8888",
+		"REVOKE_URL":             "http://127.0.0.1:9999/revoke",
+		"COOKIE_SECRET_PREVIOUS": previousKey,
+		"ACCESS_TYPE":            "offline",
+		"UPSTREAM_TIMEOUT":       "3s",
+		"K_SERVICE":              "listlabels",
 	}), files(map[string]string{"/secrets/cs.json": webClient}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -56,12 +61,14 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		{"auth url", s.OAuth.Endpoint.AuthURL, "https://accounts.example.test/o/oauth2/auth"},
 		{"token url", s.OAuth.Endpoint.TokenURL, "https://oauth2.example.test/token"},
 		{"redirect", s.OAuth.RedirectURL, "https://r-p.cloudfunctions.net/oauth2callback"},
-		{"scopes", strings.Join(s.OAuth.Scopes, " "), "https://www.googleapis.com/auth/gmail.readonly"},
+		{"parsed redirect", s.Redirect.Host, "r-p.cloudfunctions.net"},
 		{"secure", s.Secure, true},
 		{"deployed", s.Deployed, true},
 		{"key", string(s.CookieKey), "0123456789abcdef0123456789abcdef"},
 		{"generated", s.CookieKeyGenerated, false},
-		{"gmail", s.GmailEndpoint, "http://127.0.0.1:9999"},
+		{"previous key", string(s.PreviousCookieKey), "fedcba9876543210fedcba9876543210"},
+		{"gmail", s.Endpoints["gmail.googleapis.com"].String(), "http://127.0.0.1:9999"},
+		{"any google api", s.AnyGoogleAPI.String(), "http://127.0.0.1:8888"},
 		{"revoke", s.RevokeURL, "http://127.0.0.1:9999/revoke"},
 		{"access type", s.AccessType, "offline"},
 		{"timeout", s.UpstreamTimeout.String(), "3s"},
@@ -107,10 +114,42 @@ func TestLoadDefaults(t *testing.T) {
 			if !s.CookieKeyGenerated || len(s.CookieKey) != 32 {
 				t.Fatalf("want a generated 32-byte key locally, got generated=%v len=%d", s.CookieKeyGenerated, len(s.CookieKey))
 			}
-			if s.GmailEndpoint != config.DefaultGmailEndpoint || s.AccessType != "online" || s.UpstreamTimeout != config.DefaultTimeout || s.Secure != strings.HasPrefix(tt.wantRedirect, "https") {
+			if len(s.Endpoints) != 0 || s.AnyGoogleAPI != nil || s.PreviousCookieKey != nil || s.RevokeURL != config.DefaultRevokeURL ||
+				s.AccessType != "online" || s.UpstreamTimeout != config.DefaultTimeout || s.Secure != strings.HasPrefix(tt.wantRedirect, "https") {
 				t.Fatalf("defaults wrong: %+v", s)
 			}
 		})
+	}
+}
+
+func TestLoadComparesTheRedirectSchemeWithoutRegardToCase(t *testing.T) {
+	tests := []struct {
+		redirect   string
+		deployed   bool
+		wantSecure bool
+		wantErr    bool
+	}{
+		{"https://r-p.cloudfunctions.net/oauth2callback", true, true, false},
+		{"HTTPS://r-p.cloudfunctions.net/oauth2callback", true, true, false},
+		{"Https://r-p.cloudfunctions.net/oauth2callback", false, true, false},
+		{"http://localhost:8080/oauth2callback", false, false, false},
+		{"HTTP://localhost:8080/oauth2callback", false, false, false},
+		{"HTTP://r-p.cloudfunctions.net/oauth2callback", true, false, true},
+		{"https-not://r-p.cloudfunctions.net/oauth2callback", false, false, true},
+	}
+	for _, tt := range tests {
+		vars := map[string]string{"REDIRECT_URL": tt.redirect, "COOKIE_SECRET": goodKey}
+		if tt.deployed {
+			vars["K_SERVICE"] = "oauth2init"
+		}
+		s, err := config.Load(env(vars), files(map[string]string{"client_secret.json": webClient}))
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s (deployed %v): error %v, want error %v", tt.redirect, tt.deployed, err, tt.wantErr)
+			continue
+		}
+		if err == nil && (s.Secure != tt.wantSecure || s.OAuth.RedirectURL != tt.redirect) {
+			t.Errorf("%s: secure %v, redirect sent as %q; want secure %v and the URL exactly as configured", tt.redirect, s.Secure, s.OAuth.RedirectURL, tt.wantSecure)
+		}
 	}
 }
 
@@ -144,6 +183,12 @@ func TestLoadReportsProblemsWithoutSecrets(t *testing.T) {
 		{"redirect with fragment", map[string]string{"REDIRECT_URL": "https://x/cb#f"}, map[string]string{"client_secret.json": webClient}, "REDIRECT_URL"},
 		{"bad access type", map[string]string{"ACCESS_TYPE": "forever"}, map[string]string{"client_secret.json": webClient}, "ACCESS_TYPE"},
 		{"bad gmail endpoint", map[string]string{"GMAIL_ENDPOINT": "gmail"}, map[string]string{"client_secret.json": webClient}, "GMAIL_ENDPOINT"},
+		{"bad google api endpoint", map[string]string{"GOOGLE_API_ENDPOINT": "ftp://x"}, map[string]string{"client_secret.json": webClient}, "GOOGLE_API_ENDPOINT"},
+		{"short previous cookie key", map[string]string{"COOKIE_SECRET_PREVIOUS": base64.StdEncoding.EncodeToString([]byte("very-secret-value"))}, map[string]string{"client_secret.json": webClient}, "COOKIE_SECRET_PREVIOUS"},
+		{"deployed with an http redirect", map[string]string{"K_SERVICE": "oauth2init", "COOKIE_SECRET": goodKey, "REDIRECT_URL": "http://r-p.cloudfunctions.net/oauth2callback"}, map[string]string{"client_secret.json": webClient}, "REDIRECT_URL"},
+		{"deployed with the default local redirect", map[string]string{"K_SERVICE": "oauth2init", "COOKIE_SECRET": goodKey}, map[string]string{"client_secret.json": installedClient}, "REDIRECT_URL"},
+		{"deployed with an http redirect from the file", map[string]string{"K_SERVICE": "oauth2init", "COOKIE_SECRET": goodKey},
+			map[string]string{"client_secret.json": strings.Replace(webClient, `"https://r-p`, `"http://r-p`, 1)}, "redirect_uris[0]"},
 		{"bad timeout", map[string]string{"UPSTREAM_TIMEOUT": "forever"}, map[string]string{"client_secret.json": webClient}, "UPSTREAM_TIMEOUT"},
 	}
 	for _, tt := range tests {
