@@ -15,8 +15,6 @@ type sessionPayload struct {
 	TokenType    string `json:"t,omitempty"`
 	RefreshToken string `json:"r,omitempty"`
 	Expiry       int64  `json:"e,omitempty"`
-	Email        string `json:"m,omitempty"`
-	EmailRead    bool   `json:"mr,omitempty"`
 	SignedInAt   int64  `json:"s"`
 	IssuedAt     int64  `json:"i"`
 }
@@ -26,19 +24,20 @@ type loginPayload struct {
 	Version  int    `json:"v"`
 	State    string `json:"s"`
 	Verifier string `json:"p"`
+	Next     string `json:"n,omitempty"`
 	IssuedAt int64  `json:"i"`
+}
+
+// consentPayload is the sealed JSON form of the consent marker.
+type consentPayload struct {
+	Version  int   `json:"v"`
+	IssuedAt int64 `json:"i"`
 }
 
 const payloadVersion = 1
 
 func encodeSession(s Session, now time.Time) ([]byte, error) {
-	p := sessionPayload{
-		Version:    payloadVersion,
-		Email:      s.Email,
-		EmailRead:  s.EmailRead,
-		SignedInAt: s.SignedInAt.Unix(),
-		IssuedAt:   now.Unix(),
-	}
+	p := sessionPayload{Version: payloadVersion, SignedInAt: s.SignedInAt.Unix(), IssuedAt: now.Unix()}
 	if t := s.Token; t != nil {
 		p.AccessToken, p.TokenType, p.RefreshToken = t.AccessToken, t.TokenType, t.RefreshToken
 		if !t.Expiry.IsZero() {
@@ -58,12 +57,11 @@ func decodeSession(data []byte) (Session, time.Time, error) {
 	if p.Expiry != 0 {
 		tok.Expiry = time.Unix(p.Expiry, 0)
 	}
-	s := Session{Token: tok, Email: p.Email, EmailRead: p.EmailRead, SignedInAt: time.Unix(p.SignedInAt, 0)}
-	return s, time.Unix(p.IssuedAt, 0), nil
+	return Session{Token: tok, SignedInAt: time.Unix(p.SignedInAt, 0)}, time.Unix(p.IssuedAt, 0), nil
 }
 
 func encodeLogin(l Login) ([]byte, error) {
-	return json.Marshal(loginPayload{Version: payloadVersion, State: l.State, Verifier: l.Verifier, IssuedAt: l.IssuedAt.Unix()})
+	return json.Marshal(loginPayload{Version: payloadVersion, State: l.State, Verifier: l.Verifier, Next: l.Next, IssuedAt: l.IssuedAt.Unix()})
 }
 
 func decodeLogin(data []byte) (Login, error) {
@@ -71,5 +69,17 @@ func decodeLogin(data []byte) (Login, error) {
 	if err := json.Unmarshal(data, &p); err != nil || p.Version != payloadVersion || p.State == "" || p.Verifier == "" {
 		return Login{}, ErrInvalid
 	}
-	return Login{State: p.State, Verifier: p.Verifier, IssuedAt: time.Unix(p.IssuedAt, 0)}, nil
+	return Login{State: p.State, Verifier: p.Verifier, Next: p.Next, IssuedAt: time.Unix(p.IssuedAt, 0)}, nil
+}
+
+func encodeConsent(now time.Time) ([]byte, error) {
+	return json.Marshal(consentPayload{Version: payloadVersion, IssuedAt: now.Unix()})
+}
+
+func decodeConsent(data []byte) (time.Time, error) {
+	var p consentPayload
+	if err := json.Unmarshal(data, &p); err != nil || p.Version != payloadVersion || p.IssuedAt == 0 {
+		return time.Time{}, ErrInvalid
+	}
+	return time.Unix(p.IssuedAt, 0), nil
 }

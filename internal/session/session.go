@@ -1,8 +1,9 @@
-// Package session keeps the two things this app remembers about a browser,
-// each in its own sealed cookie: the signed-in Session (the user's OAuth
-// token) and the Login in progress (state and PKCE verifier between
-// oauth2init and oauth2callback). Handlers only ever see a decoded value or
-// an error; they never touch cookie bytes.
+// Package session keeps what this app remembers about a browser, each in its
+// own sealed cookie: the signed-in Session (the user's OAuth token), the
+// Login in progress (state, PKCE verifier and where to return, between
+// oauth2init and oauth2callback), and a marker that the next sign-in must
+// show Google's consent screen again. Handlers only ever see a decoded value
+// or an error; they never touch cookie bytes.
 package session
 
 import (
@@ -12,7 +13,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Lifetimes of the two cookies.
+// Lifetimes of the cookies.
 const (
 	// SessionLifetime bounds how long a sign-in lasts, counted from the
 	// moment the user signed in, however often the token is refreshed. A
@@ -20,6 +21,9 @@ const (
 	SessionLifetime = 24 * time.Hour
 	// LoginLifetime bounds the time between oauth2init and oauth2callback.
 	LoginLifetime = 10 * time.Minute
+	// ConsentLifetime bounds how long the app remembers that the next
+	// sign-in must ask for consent again.
+	ConsentLifetime = time.Hour
 	// clockSkew is how far in the future an issue time may lie before the
 	// cookie is rejected (instances' clocks are close but not identical).
 	clockSkew = time.Minute
@@ -37,14 +41,18 @@ var (
 // Session is a signed-in user.
 type Session struct {
 	Token      *oauth2.Token
-	Email      string    // the Gmail address, once it has been read
-	EmailRead  bool      // whether reading the address was tried, so it is tried once
 	SignedInAt time.Time // when the user completed consent
+	// SealedWithPreviousKey reports that the cookie was sealed with the key
+	// before the last rotation: writing it again seals it with the current
+	// key, so that the next rotation does not sign the user out.
+	SealedWithPreviousKey bool
 }
 
-// Login is a sign-in in progress: what oauth2callback must check.
+// Login is a sign-in in progress: what oauth2callback must check, and where
+// it sends the browser afterwards.
 type Login struct {
 	State    string // the OAuth state sent to Google
 	Verifier string // the PKCE code verifier
+	Next     string // the function to return to; empty for the default
 	IssuedAt time.Time
 }

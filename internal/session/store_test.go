@@ -22,7 +22,7 @@ func (c *clock) now() time.Time { return c.t }
 
 func newStore(t testing.TB, key []byte, secure bool, c *clock) *session.Store {
 	t.Helper()
-	s, err := session.NewStore(key, secure, c.now)
+	s, err := session.NewStore(key, nil, secure, c.now)
 	if err != nil {
 		t.Fatalf("NewStore: %v", err)
 	}
@@ -48,7 +48,6 @@ func sampleSession(at time.Time) session.Session {
 			RefreshToken: "1//secret-refresh",
 			Expiry:       at.Add(time.Hour),
 		},
-		Email:      "ada@example.com",
 		SignedInAt: at,
 	}
 }
@@ -66,7 +65,7 @@ func TestSessionRoundTripKeepsTokenAndAccount(t *testing.T) {
 		t.Fatalf("Session: %v", err)
 	}
 	if got.Token.AccessToken != want.Token.AccessToken || got.Token.RefreshToken != want.Token.RefreshToken ||
-		!got.Token.Expiry.Equal(want.Token.Expiry) || got.Email != want.Email || !got.SignedInAt.Equal(want.SignedInAt) {
+		!got.Token.Expiry.Equal(want.Token.Expiry) || !got.SignedInAt.Equal(want.SignedInAt) || got.SealedWithPreviousKey {
 		t.Fatalf("round trip changed the session: got %+v %+v, want %+v %+v", got, got.Token, want, want.Token)
 	}
 }
@@ -76,8 +75,8 @@ func TestSessionCookieAttributes(t *testing.T) {
 		secure   bool
 		wantName string
 	}{
-		{false, "gmail_session"},
-		{true, "__Host-gmail_session"},
+		{false, "oauth_session"},
+		{true, "__Host-oauth_session"},
 	}
 	for _, tt := range tests {
 		c := &clock{time.Now()}
@@ -116,7 +115,7 @@ func TestSessionCookieRevealsNoTokenUnderAnyDecoding(t *testing.T) {
 		}
 	}
 	for _, d := range decodings {
-		for _, secret := range []string{s.Token.AccessToken, s.Token.RefreshToken, s.Email, "secret"} {
+		for _, secret := range []string{s.Token.AccessToken, s.Token.RefreshToken, "secret"} {
 			if strings.Contains(d, secret) {
 				t.Fatalf("cookie value reveals %q", secret)
 			}
@@ -163,7 +162,7 @@ func TestSessionRejectsUnusableCookies(t *testing.T) {
 			defer func() { c.t = saved }()
 			req := httptest.NewRequest(http.MethodGet, "/", nil)
 			if tt.value != "" {
-				req.AddCookie(&http.Cookie{Name: store.SessionCookieName(), Value: tt.value})
+				req.AddCookie(&http.Cookie{Name: "oauth_session", Value: tt.value})
 			}
 			if _, err := tt.store.Session(req); !errors.Is(err, tt.want) {
 				t.Fatalf("Session error = %v, want %v", err, tt.want)
@@ -183,16 +182,16 @@ func TestLoginRoundTripAndExpiry(t *testing.T) {
 	c := &clock{time.Unix(1_800_000_000, 0)}
 	store := newStore(t, key(1), true, c)
 	rec := httptest.NewRecorder()
-	if err := store.SetLogin(rec, session.Login{State: "state-1", Verifier: "verifier-1"}); err != nil {
+	if err := store.SetLogin(rec, session.Login{State: "state-1", Verifier: "verifier-1", Next: "listfiles"}); err != nil {
 		t.Fatal(err)
 	}
 	cookie := rec.Result().Cookies()[0]
-	if cookie.Name != "__Host-gmail_login" || !cookie.HttpOnly || !cookie.Secure || cookie.MaxAge != 600 {
+	if cookie.Name != "__Host-oauth_login" || !cookie.HttpOnly || !cookie.Secure || cookie.MaxAge != 600 {
 		t.Fatalf("login cookie attributes wrong: %s", rec.Header().Get("Set-Cookie"))
 	}
 	req := carry(rec)
 	got, err := store.Login(req)
-	if err != nil || got.State != "state-1" || got.Verifier != "verifier-1" {
+	if err != nil || got.State != "state-1" || got.Verifier != "verifier-1" || got.Next != "listfiles" {
 		t.Fatalf("Login = %+v, %v", got, err)
 	}
 	c.t = c.t.Add(session.LoginLifetime + time.Second)
@@ -202,13 +201,14 @@ func TestLoginRoundTripAndExpiry(t *testing.T) {
 }
 
 func TestClearWritesExpiredCookies(t *testing.T) {
-	store := newStore(t, key(1), false, nil)
+	store := newStore(t, key(1), false, &clock{time.Now()})
 	rec := httptest.NewRecorder()
 	store.ClearSession(rec)
 	store.ClearLogin(rec)
+	store.ClearNeedsConsent(rec)
 	cookies := rec.Result().Cookies()
-	if len(cookies) != 2 {
-		t.Fatalf("got %d cookies, want 2", len(cookies))
+	if len(cookies) != 3 {
+		t.Fatalf("got %d cookies, want 3", len(cookies))
 	}
 	for _, c := range cookies {
 		if c.MaxAge >= 0 || c.Value != "" {
@@ -244,7 +244,7 @@ func FuzzOpenCookies(f *testing.F) {
 	f.Add("%%%")
 	f.Add(strings.Repeat("A", 5000))
 	f.Fuzz(func(t *testing.T, value string) {
-		for _, name := range []string{store.SessionCookieName(), store.LoginCookieName()} {
+		for _, name := range store.CookieNames() {
 			req := httptest.NewRequest(http.MethodGet, "/", nil)
 			req.Header.Set("Cookie", name+"="+value)
 			if s, err := store.Session(req); err == nil && (s.Token == nil || s.Token.AccessToken == "") {
@@ -253,6 +253,129 @@ func FuzzOpenCookies(f *testing.F) {
 			if l, err := store.Login(req); err == nil && (l.State == "" || l.Verifier == "") {
 				t.Fatalf("Login accepted %q without state or verifier", value)
 			}
+			if store.NeedsConsent(req) {
+				t.Fatalf("NeedsConsent accepted %q", value)
+			}
 		}
 	})
+}
+
+func TestCookiesSealedWithThePreviousKeyStillOpen(t *testing.T) {
+	c := &clock{time.Unix(1_800_000_000, 0)}
+	before := newStore(t, key(1), false, c)
+	rec := httptest.NewRecorder()
+	if err := before.SetSession(rec, sampleSession(c.t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := before.SetLogin(rec, session.Login{State: "s", Verifier: "v"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := before.SetNeedsConsent(rec); err != nil {
+		t.Fatal(err)
+	}
+	req := carry(rec)
+
+	rotated, err := session.NewStore(key(2), key(1), false, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := rotated.Session(req)
+	if err != nil || !sess.SealedWithPreviousKey || sess.Token.AccessToken != "ya29.secret-access" {
+		t.Fatalf("session under the previous key: %+v, %v; want it opened and marked as sealed with the previous key", sess, err)
+	}
+	if _, err := rotated.Login(req); err != nil {
+		t.Errorf("login under the previous key: %v", err)
+	}
+	if !rotated.NeedsConsent(req) {
+		t.Error("consent marker under the previous key was not read")
+	}
+
+	// Written again, it is sealed with the current key only.
+	rewritten := httptest.NewRecorder()
+	if err := rotated.SetSession(rewritten, sess); err != nil {
+		t.Fatal(err)
+	}
+	again, err := rotated.Session(carry(rewritten))
+	if err != nil || again.SealedWithPreviousKey {
+		t.Fatalf("rewritten session: %+v, %v; want it sealed with the current key", again, err)
+	}
+	if _, err := before.Session(carry(rewritten)); !errors.Is(err, session.ErrInvalid) {
+		t.Fatalf("the old key still opens the rewritten session (err %v)", err)
+	}
+
+	// Two rotations later, the first key opens nothing.
+	twice, err := session.NewStore(key(3), key(2), false, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := twice.Session(req); !errors.Is(err, session.ErrInvalid) {
+		t.Fatalf("a cookie two keys old: err %v, want ErrInvalid", err)
+	}
+}
+
+func TestExpiredSessionIsReturnedForRevocation(t *testing.T) {
+	c := &clock{time.Unix(1_800_000_000, 0)}
+	store := newStore(t, key(1), false, c)
+	rec := httptest.NewRecorder()
+	if err := store.SetSession(rec, sampleSession(c.t)); err != nil {
+		t.Fatal(err)
+	}
+	c.t = c.t.Add(session.SessionLifetime + time.Minute)
+	sess, err := store.Session(carry(rec))
+	if !errors.Is(err, session.ErrExpired) || sess.Token == nil || sess.Token.RefreshToken != "1//secret-refresh" {
+		t.Fatalf("Session = %+v, %v; want ErrExpired with the expired session's token", sess, err)
+	}
+}
+
+func TestSettingACookieTwiceKeepsOnlyTheLast(t *testing.T) {
+	c := &clock{time.Unix(1_800_000_000, 0)}
+	store := newStore(t, key(1), false, c)
+	rec := httptest.NewRecorder()
+	http.SetCookie(rec, &http.Cookie{Name: "other", Value: "kept"})
+	first, second := sampleSession(c.t), sampleSession(c.t)
+	second.Token = &oauth2.Token{AccessToken: "ya29.second", Expiry: c.t.Add(time.Hour)}
+	for _, s := range []session.Session{first, second} {
+		if err := store.SetSession(rec, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.SetLogin(rec, session.Login{State: "s", Verifier: "v"}); err != nil {
+		t.Fatal(err)
+	}
+	store.ClearLogin(rec)
+	cookies := rec.Result().Cookies()
+	var names []string
+	for _, ck := range cookies {
+		names = append(names, ck.Name)
+	}
+	if strings.Join(names, " ") != "other oauth_session oauth_login" {
+		t.Fatalf("Set-Cookie names %q, want other, oauth_session and oauth_login once each", names)
+	}
+	if cookies[2].MaxAge >= 0 {
+		t.Errorf("the login cookie's last Set-Cookie should clear it: %s", cookies[2])
+	}
+	got, err := store.Session(carry(rec))
+	if err != nil || got.Token.AccessToken != "ya29.second" {
+		t.Fatalf("session = %+v, %v; want the second one", got.Token, err)
+	}
+}
+
+func TestConsentMarkerExpires(t *testing.T) {
+	c := &clock{time.Unix(1_800_000_000, 0)}
+	store := newStore(t, key(1), true, c)
+	rec := httptest.NewRecorder()
+	if err := store.SetNeedsConsent(rec); err != nil {
+		t.Fatal(err)
+	}
+	req := carry(rec)
+	if !store.NeedsConsent(req) {
+		t.Fatal("marker not read back")
+	}
+	if ck := rec.Result().Cookies()[0]; ck.Name != "__Host-oauth_consent" || !ck.HttpOnly || !ck.Secure {
+		t.Errorf("marker cookie attributes wrong: %s", ck)
+	}
+	c.t = c.t.Add(session.ConsentLifetime + time.Second)
+	if store.NeedsConsent(req) {
+		t.Fatal("marker still read after its lifetime")
+	}
 }
