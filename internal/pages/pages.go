@@ -1,5 +1,9 @@
-// Package pages renders every HTML page the functions return, escaped by
-// html/template, and sets the security headers every page carries.
+// Package pages renders every HTML page the functions return with
+// html/template, and sets the headers every response carries.
+//
+// Each page is one file, templates/NAME.html, that defines a "title" and a
+// "content" template; the layout (templates/layout.html) wraps the content.
+// A page is written by name: Write(w, status, "labels", data).
 package pages
 
 import (
@@ -8,8 +12,11 @@ import (
 	"embed"
 	"encoding/base64"
 	"html/template"
+	"io/fs"
 	"net/http"
+	"path"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -25,14 +32,9 @@ var style = mustRead("templates/style.css")
 var ContentSecurityPolicy = "default-src 'none'; style-src 'sha256-" + hash(style) +
 	"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-// The templates are parsed on first use rather than at program start, which
+// templates are parsed on first use rather than at program start, which
 // keeps a cold start short when the first request is a redirect.
-var (
-	problemPage   = sync.OnceValue(func() *template.Template { return parse("templates/problem.html") })
-	signedOutPage = sync.OnceValue(func() *template.Template { return parse("templates/signedout.html") })
-)
-
-var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var templates = sync.OnceValue(parseAll)
 
 // SetSecurityHeaders sets the headers every response of the app carries,
 // pages and redirects alike: no caching (responses hold personal data or
@@ -43,15 +45,28 @@ func SetSecurityHeaders(h http.Header) {
 	h.Set("Referrer-Policy", "no-referrer")
 }
 
-// Labels is the data of the labels page.
-type Labels struct {
-	Email  string // signed-in account, if known
-	Count  int
-	System []string // label names
-	User   []string
+// Write writes the page templates/name.html, rendered with data, with
+// status. A page that does not exist or fails to render is a bug: it is
+// answered with a plain 500 page.
+func Write(w http.ResponseWriter, status int, name string, data any) {
+	var buf bytes.Buffer
+	t, ok := templates()[name]
+	if !ok || t.ExecuteTemplate(&buf, "layout", data) != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`<!doctype html><html lang="en"><title>Error</title><main><h1>Something went wrong</h1><p>This page could not be shown.</p></main>`)
+	}
+	h := w.Header()
+	SetSecurityHeaders(h)
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", ContentSecurityPolicy)
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes()) // the client may be gone; nothing to do
 }
 
-// Problem describes an error page: what happened and what to do next.
+// Problem describes an error page: what happened, in plain words, and the
+// one thing to do next.
 type Problem struct {
 	Status     int
 	Heading    string
@@ -63,53 +78,12 @@ type Problem struct {
 // Link is a call to action.
 type Link struct{ URL, Text string }
 
-// SignedOut is the data of the signed-out page.
-type SignedOut struct {
-	HadSession bool // the browser was signed in
-	Revoked    bool // Google confirmed the revocation of its token
-}
-
 // WriteProblem writes an error page with p.Status.
 func WriteProblem(w http.ResponseWriter, p Problem) {
 	if validRetryAfter(p.RetryAfter) {
 		w.Header().Set("Retry-After", p.RetryAfter)
 	}
-	write(w, p.Status, problemPage(), page{Title: p.Heading, Data: p})
-}
-
-// WriteSignedOut writes the signed-out page with status 200.
-func WriteSignedOut(w http.ResponseWriter, data SignedOut) {
-	write(w, http.StatusOK, signedOutPage(), page{Title: "Signed out", Data: data})
-}
-
-// page is what the layout sees: a title and the content template's data.
-type page struct {
-	Title string
-	Data  any
-}
-
-func write(w http.ResponseWriter, status int, t *template.Template, p page) {
-	buf := buffers.Get().(*bytes.Buffer)
-	defer func() { buf.Reset(); buffers.Put(buf) }()
-	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
-		// The templates are fixed and tested; a failure here is a bug.
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString("<!doctype html><title>Error</title><p>The page could not be rendered.")
-	}
-	send(w, status, buf)
-}
-
-// send writes buf as an HTML page with status and the headers every page
-// carries.
-func send(w http.ResponseWriter, status int, buf *bytes.Buffer) {
-	h := w.Header()
-	SetSecurityHeaders(h)
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", ContentSecurityPolicy)
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes()) // the client may be gone; nothing to do
+	Write(w, p.Status, "problem", p)
 }
 
 // validRetryAfter accepts the two forms RFC 9110 allows: a number of
@@ -125,18 +99,26 @@ func validRetryAfter(v string) bool {
 	return err == nil
 }
 
-// parse joins the content template in file name to the layout.
-func parse(name string) *template.Template { return parseContent(mustRead(name)) }
-
-// parseContent joins a content template to the layout, which passes it
-// page.Data.
-func parseContent(content string) *template.Template {
+// parseAll parses every page with the layout.
+func parseAll() map[string]*template.Template {
 	// The stylesheet is a constant embedded in the binary, never user input.
 	funcs := template.FuncMap{
 		"style": func() template.CSS { return template.CSS(style) }, // #nosec G203 -- constant, trusted CSS
 	}
-	t := template.Must(template.New("layout").Funcs(funcs).Parse(mustRead("templates/layout.html")))
-	return template.Must(t.Parse(content))
+	layout := template.Must(template.New("layout").Funcs(funcs).Parse(mustRead("templates/layout.html")))
+	names, err := fs.Glob(files, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	pages := map[string]*template.Template{}
+	for _, file := range names {
+		name := strings.TrimSuffix(path.Base(file), ".html")
+		if name == "layout" {
+			continue
+		}
+		pages[name] = template.Must(template.Must(layout.Clone()).Parse(mustRead(file)))
+	}
+	return pages
 }
 
 func mustRead(name string) string {

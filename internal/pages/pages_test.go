@@ -37,20 +37,26 @@ func checkPageHeaders(t *testing.T, h http.Header) {
 	}
 }
 
+// labelsData has the fields the labels page reads, as the app fills them.
+type labelsData struct {
+	Count        int
+	System, User [][]string
+}
+
 func TestLabelsPageEscapesNamesAndCounts(t *testing.T) {
 	rec := httptest.NewRecorder()
-	pages.WriteLabels(rec, pages.Labels{
-		Email:  "ada@example.com",
-		Count:  3,
-		System: []string{"INBOX"},
-		User:   []string{`<img src=x onerror=alert(1)>`, `Tom & Jerry "quotes"`},
+	pages.Write(rec, http.StatusOK, "labels", labelsData{
+		Count:  4,
+		System: [][]string{{"Inbox"}},
+		User:   [][]string{{`<img src=x onerror=alert(1)>`}, {`Tom & Jerry "quotes"`}, {"Travel", "2026"}},
 	})
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d", rec.Code)
 	}
 	checkPageHeaders(t, rec.Header())
-	for _, want := range []string{"3 label(s) found", "INBOX", "&lt;img src=x onerror=alert(1)&gt;", "Tom &amp; Jerry &#34;quotes&#34;", "ada@example.com", `action="/signout"`, `<html lang="en">`, "<title>"} {
+	for _, want := range []string{"4 label(s) found", "<li>Inbox</li>", "&lt;img src=x onerror=alert(1)&gt;", "Tom &amp; Jerry &#34;quotes&#34;",
+		`Travel<span class="separator">/</span><wbr>2026`, `action="/signout"`, `<html lang="en">`, "<title>Your Gmail labels</title>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -58,6 +64,15 @@ func TestLabelsPageEscapesNamesAndCounts(t *testing.T) {
 	if strings.Contains(body, "<img") {
 		t.Error("label name was not escaped")
 	}
+}
+
+func TestUnknownPageIsAPlain500(t *testing.T) {
+	rec := httptest.NewRecorder()
+	pages.Write(rec, http.StatusOK, "no-such-page", nil)
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "Something went wrong") {
+		t.Fatalf("status %d body %q, want a plain 500 page", rec.Code, rec.Body.String())
+	}
+	checkPageHeaders(t, rec.Header())
 }
 
 func TestProblemPageSaysWhatHappenedAndWhatNext(t *testing.T) {
@@ -75,18 +90,51 @@ func TestProblemPageSaysWhatHappenedAndWhatNext(t *testing.T) {
 	}
 }
 
-func TestSignedOutPageOffersSignIn(t *testing.T) {
-	rec := httptest.NewRecorder()
-	pages.WriteSignedOut(rec, pages.SignedOut{HadSession: true, Revoked: true})
-	checkPageHeaders(t, rec.Header())
-	if !strings.Contains(rec.Body.String(), `href="/oauth2init"`) {
-		t.Error("signed-out page has no sign-in link")
+// signOutData has the fields the sign-out page reads.
+type signOutData struct {
+	SignedIn   bool
+	Revocation string
+}
+
+func TestSignOutPageFitsEachState(t *testing.T) {
+	tests := []struct {
+		name    string
+		data    signOutData
+		want    []string
+		wantNot []string
+	}{
+		{"signed in", signOutData{SignedIn: true},
+			[]string{`<form method="post" action="/signout">`, "Sign out"}, []string{"myaccount.google.com"}},
+		{"revocation confirmed", signOutData{Revocation: "confirmed"},
+			[]string{"signed out", "Google confirmed", `href="/oauth2init"`}, []string{"<form", "myaccount.google.com"}},
+		{"revocation not confirmed", signOutData{Revocation: "unconfirmed"},
+			[]string{"signed out", "did not confirm", `href="https://myaccount.google.com/permissions"`}, []string{"<form", `href="/oauth2init"`}},
+		{"was not signed in", signOutData{},
+			[]string{"not signed in", `href="/oauth2init"`}, []string{"<form", "confirmed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			pages.Write(rec, http.StatusOK, "signout", tt.data)
+			checkPageHeaders(t, rec.Header())
+			body := rec.Body.String()
+			for _, want := range tt.want {
+				if !strings.Contains(body, want) {
+					t.Errorf("page lacks %q", want)
+				}
+			}
+			for _, bad := range tt.wantNot {
+				if strings.Contains(body, bad) {
+					t.Errorf("page has %q", bad)
+				}
+			}
+		})
 	}
 }
 
 func TestPolicyHashMatchesTheInlineStylesheet(t *testing.T) {
 	rec := httptest.NewRecorder()
-	pages.WriteSignedOut(rec, pages.SignedOut{})
+	pages.Write(rec, http.StatusOK, "signout", signOutData{})
 	m := regexp.MustCompile(`(?s)<style>(.*?)</style>`).FindStringSubmatch(rec.Body.String())
 	if m == nil {
 		t.Fatal("no inline stylesheet")
