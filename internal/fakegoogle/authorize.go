@@ -177,9 +177,9 @@ func errorRedirect(req authRequest, code, desc string) *url.URL {
 	return redirectTo(req, url.Values{"error": {code}, "error_description": {desc}})
 }
 
-// approvedRedirect is the redirect after the user allowed access.
-func approvedRedirect(req authRequest, code string) *url.URL {
-	return redirectTo(req, url.Values{"code": {code}, "scope": {strings.Join(req.scopes, " ")}})
+// approvedRedirect is the redirect after the user allowed access to scopes.
+func approvedRedirect(req authRequest, code string, scopes []string) *url.URL {
+	return redirectTo(req, url.Values{"code": {code}, "scope": {strings.Join(scopes, " ")}})
 }
 
 // deniedRedirect is the redirect after the user refused access; like Google
@@ -188,15 +188,22 @@ func deniedRedirect(req authRequest) *url.URL {
 	return redirectTo(req, url.Values{"error": {"access_denied"}})
 }
 
-// approve issues a code for account and returns the redirect carrying it.
-func (s *Server) approve(req authRequest, account int) *url.URL {
+// approve issues a code for account, granting those of the requested
+// scopes that are in granted, and returns the redirect carrying it.
+func (s *Server) approve(req authRequest, account int, granted []string) *url.URL {
+	var scopes []string
+	for _, sc := range req.scopes {
+		if slices.Contains(granted, sc) {
+			scopes = append(scopes, sc)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
 	s.store.sweep(now)
-	code := s.store.issueCode(req, account, now.Add(s.opts.CodeLifetime))
+	code := s.store.issueCode(req, account, scopes, now.Add(s.opts.CodeLifetime))
 	s.stats.Consents++
-	return approvedRedirect(req, code)
+	return approvedRedirect(req, code, scopes)
 }
 
 // parseAuthURL validates a full authorization URL for Approve and Deny.
@@ -243,6 +250,18 @@ var ErrUnknownAccount = errors.New("fakegoogle: unknown account")
 // returns a *AuthError (whose Redirect, when not nil, is where Google would
 // send the browser); an unknown email returns ErrUnknownAccount.
 func (s *Server) Approve(authURL string, email string) (callback *url.URL, err error) {
+	return s.approveScopes(authURL, email, nil, true)
+}
+
+// ApproveScopes is Approve for a user who, on a consent screen asking for
+// several scopes, leaves ticked only those in granted: the code, and the
+// tokens it is exchanged for, grant only the requested scopes that are in
+// granted, and the token response's "scope" says so.
+func (s *Server) ApproveScopes(authURL, email string, granted []string) (*url.URL, error) {
+	return s.approveScopes(authURL, email, granted, false)
+}
+
+func (s *Server) approveScopes(authURL, email string, granted []string, all bool) (*url.URL, error) {
 	req, err := s.parseAuthURL(authURL)
 	if err != nil {
 		return nil, err
@@ -254,7 +273,10 @@ func (s *Server) Approve(authURL string, email string) (callback *url.URL, err e
 			return nil, fmt.Errorf("%w: %s", ErrUnknownAccount, email)
 		}
 	}
-	return s.approve(req, account), nil
+	if all {
+		granted = req.scopes
+	}
+	return s.approve(req, account, granted), nil
 }
 
 // Deny plays a user who opens authURL and clicks Deny. It returns the redirect

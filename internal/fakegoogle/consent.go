@@ -134,7 +134,12 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 		redirect(w, deniedRedirect(req).String())
 		return
 	}
-	redirect(w, s.approve(req, account).String())
+	granted := req.scopes
+	if len(req.scopes) > 1 {
+		// With several scopes, each has its own box on the consent page.
+		granted = r.PostForm["scope"]
+	}
+	redirect(w, s.approve(req, account, granted).String())
 }
 
 // redirect sends a 302 to location without a body that could be cached or

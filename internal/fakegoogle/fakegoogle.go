@@ -1,7 +1,7 @@
 // Package fakegoogle emulates the parts of Google that a three-legged OAuth 2.0
 // web application reading Gmail labels talks to: the authorization endpoint
 // with its consent page, the token endpoint, the revocation endpoint and the
-// Gmail users.labels.list and users.getProfile methods.
+// Gmail users.labels.list method; HandleAPI adds any other API method.
 //
 // A Server is an http.Handler that serves every route on one host, so it can
 // run under httptest for tests (see package fakegoogletest) or inside a local demo where
@@ -35,9 +35,6 @@ const RevokePath = "/revoke"
 
 // LabelsPath is the path of Gmail's users.labels.list for the signed-in user.
 const LabelsPath = "/gmail/v1/users/me/labels"
-
-// ProfilePath is the path of Gmail's users.getProfile for the signed-in user.
-const ProfilePath = "/gmail/v1/users/me/profile"
 
 // DefaultClientID is the client_id of a Server whose Options leave it empty.
 const DefaultClientID = "demo-client-id.apps.googleusercontent.com"
@@ -127,8 +124,6 @@ type Server struct {
 	stats        Stats
 	fault        [faultTargets]faultSlot
 	hanging      int // requests held by a Hang fault
-
-	labelBodies map[labelsKey][]byte // encoded labels.list answers; see handleLabels
 }
 
 // New returns a Server configured by opts, with defaults for zero fields.
@@ -137,8 +132,6 @@ func New(opts Options) *Server {
 		opts:   opts.withDefaults(),
 		closed: make(chan struct{}),
 		store:  newStore(),
-
-		labelBodies: map[labelsKey][]byte{},
 	}
 	s.redirectURIs = append([]string(nil), s.opts.RedirectURIs...)
 	s.store.secrets = append(s.store.secrets, s.opts.ClientSecret)
@@ -149,7 +142,6 @@ func New(opts Options) *Server {
 	mux.HandleFunc(TokenPath, s.handleToken)
 	mux.HandleFunc(RevokePath, s.handleRevoke)
 	mux.HandleFunc("/gmail/v1/users/{userId}/labels", s.handleLabels)
-	mux.HandleFunc("/gmail/v1/users/{userId}/profile", s.handleProfile)
 	mux.HandleFunc("/", handleNotFound)
 	s.mux = mux
 	return s

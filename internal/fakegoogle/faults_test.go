@@ -66,9 +66,6 @@ func TestGmailStatusFaultsAsSeenByTheGmailClient(t *testing.T) {
 			if got := gerr.Header.Get("Retry-After"); got != tc.fault.RetryAfter {
 				t.Errorf("Retry-After = %q, want %q", got, tc.fault.RetryAfter)
 			}
-			if _, err := h.gmail(tok).Users.GetProfile("me").Do(); !errors.As(err, &gerr) || gerr.Code != tc.fault.Status {
-				t.Errorf("profile: err = %v, want the same fault", err)
-			}
 		})
 	}
 	// The shared harness never had a fault.

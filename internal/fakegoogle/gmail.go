@@ -2,7 +2,6 @@ package fakegoogle
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -11,50 +10,41 @@ type listLabelsResponse struct {
 	Labels []Label `json:"labels"`
 }
 
-// profileResponse is the body of users.getProfile.
-type profileResponse struct {
-	EmailAddress  string `json:"emailAddress"`
-	MessagesTotal int    `json:"messagesTotal"`
-	ThreadsTotal  int    `json:"threadsTotal"`
-	HistoryID     string `json:"historyId"`
-}
-
 // handleLabels serves users.labels.list for "me" or the token's own address.
+// It records the "fields" parameter (see Stats.LabelsFields) but answers
+// every field: the app must cope with more than it asked for.
 func (s *Server) handleLabels(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.stats.GmailRequests++
 	s.mu.Unlock()
-	account, ok := s.gmailAccount(w, r, labelScopes)
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w, "GET")
+		return
+	}
+	if s.injectFault(w, r, faultGmail) {
+		return
+	}
+	account, ok := s.authorizeAPI(w, r, labelScopes)
 	if !ok {
 		return
 	}
-	fields := r.URL.Query().Get("fields")
-	key := labelsKey{account, fields}
+	if user := r.PathValue("userId"); user != "me" && !strings.EqualFold(user, account.Email) {
+		writeAPIError(w, http.StatusForbidden, "forbidden", "Delegation denied for "+user)
+		return
+	}
 	s.mu.Lock()
-	s.countLabelsFields(fields)
-	body, cached := s.labelBodies[key]
+	s.countLabelsFields(r.URL.Query().Get("fields"))
 	s.mu.Unlock()
-	if !cached {
-		labels := s.opts.Accounts[account].Labels
-		if labels == nil {
-			labels = []Label{}
-		}
-		if body, ok = encodeSelected(w, fields, listLabelsResponse{Labels: labels}); !ok {
-			return
-		}
-		s.mu.Lock()
-		if len(s.labelBodies) < maxDistinctFields {
-			s.labelBodies[key] = body
-		}
-		s.mu.Unlock()
+	labels := account.Labels
+	if labels == nil {
+		labels = []Label{}
 	}
 	w.Header().Set("Cache-Control", "private")
-	writeJSONBytes(w, http.StatusOK, body)
+	writeJSON(w, http.StatusOK, listLabelsResponse{Labels: labels})
 }
 
-// maxDistinctFields bounds what the Server keeps per distinct "fields"
-// value (cached bodies, counts), so that a client sending endless new
-// values cannot grow its memory.
+// maxDistinctFields bounds how many distinct "fields" values Stats counts,
+// so that a client sending endless new values cannot grow the Server.
 const maxDistinctFields = 64
 
 // countLabelsFields counts a labels.list request by its fields value, for
@@ -68,52 +58,31 @@ func (s *Server) countLabelsFields(fields string) {
 	}
 }
 
-// labelsKey identifies one encoding of an account's labels. Accounts never
-// change after New, so each is encoded once, as Gmail's own cost is not
-// what the app's benchmarks are about.
-type labelsKey struct {
-	account int
-	fields  string
-}
+// An APIHandler serves one method of a Google API for account, the owner of
+// the request's access token.
+type APIHandler func(w http.ResponseWriter, r *http.Request, account Account)
 
-// handleProfile serves users.getProfile for "me" or the token's own address.
-func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.stats.ProfileRequests++
-	s.mu.Unlock()
-	account, ok := s.gmailAccount(w, r, profileScopes)
-	if !ok {
-		return
-	}
-	a := s.opts.Accounts[account]
-	body, ok := encodeSelected(w, r.URL.Query().Get("fields"), profileResponse{
-		EmailAddress:  a.Email,
-		MessagesTotal: a.MessagesTotal,
-		ThreadsTotal:  a.ThreadsTotal,
-		HistoryID:     strconv.Itoa(104729 + 7919*account + a.MessagesTotal),
+// HandleAPI serves pattern (a net/http ServeMux pattern with a path, such
+// as "GET /drive/v3/files") as a method of a Google API that any one of
+// scopes allows. Before h runs, the request is authorized as Google does:
+// a missing, unknown, expired or revoked token gets 401, a token without
+// one of scopes 403 insufficientPermissions, in Google's error format. It
+// lets a test, or the demo, emulate any Google API the app calls.
+func (s *Server) HandleAPI(pattern string, scopes []string, h APIHandler) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if account, ok := s.authorizeAPI(w, r, scopes); ok {
+			h(w, r, account)
+		}
 	})
-	if !ok {
-		return
-	}
-	w.Header().Set("Cache-Control", "private")
-	writeJSONBytes(w, http.StatusOK, body)
 }
 
-// gmailAccount runs what every Gmail method does before its own work: the
-// method check, injected faults, the bearer token, its scopes and the userId
-// of the path. It returns the account to serve, or false after answering.
-func (s *Server) gmailAccount(w http.ResponseWriter, r *http.Request, allowed []string) (int, bool) {
-	if r.Method != http.MethodGet {
-		methodNotAllowed(w, "GET")
-		return 0, false
-	}
-	if s.injectFault(w, r, faultGmail) {
-		return 0, false
-	}
+// authorizeAPI checks the bearer token of an API request and its scopes,
+// and returns the account it acts for, or false after answering.
+func (s *Server) authorizeAPI(w http.ResponseWriter, r *http.Request, allowed []string) (Account, bool) {
 	token, ok := bearerToken(r)
 	if !ok {
 		writeAPIError(w, http.StatusUnauthorized, "authError", "")
-		return 0, false
+		return Account{}, false
 	}
 	s.mu.Lock()
 	at, found := s.store.access[token]
@@ -126,17 +95,13 @@ func (s *Server) gmailAccount(w http.ResponseWriter, r *http.Request, allowed []
 	s.mu.Unlock()
 	if !live {
 		writeAPIError(w, http.StatusUnauthorized, "authError", "")
-		return 0, false
+		return Account{}, false
 	}
 	if !hasAnyScope(scopes, allowed) {
 		writeAPIError(w, http.StatusForbidden, "insufficientPermissions", "")
-		return 0, false
+		return Account{}, false
 	}
-	if user := r.PathValue("userId"); user != "me" && !strings.EqualFold(user, s.opts.Accounts[account].Email) {
-		writeAPIError(w, http.StatusForbidden, "forbidden", "Delegation denied for "+user)
-		return 0, false
-	}
-	return account, true
+	return s.opts.Accounts[account], true
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header.

@@ -25,8 +25,6 @@ type Stats struct {
 	// GmailRequests counts every users.labels.list request, whatever its
 	// outcome, including injected faults.
 	GmailRequests int
-	// ProfileRequests counts every users.getProfile request, likewise.
-	ProfileRequests int
 	// LabelsFields counts the users.labels.list requests that got past
 	// authentication by their "fields" parameter ("" when absent). Only
 	// the first 64 distinct values are counted.

@@ -28,8 +28,7 @@ func describeScope(scope string) string {
 	return scope
 }
 
-// labelScopes are the scopes that allow users.labels.list and
-// users.getProfile (gmail.labels allows only the former).
+// labelScopes are the scopes that allow users.labels.list.
 var labelScopes = []string{
 	"https://mail.google.com/",
 	"https://www.googleapis.com/auth/gmail.modify",
@@ -37,9 +36,6 @@ var labelScopes = []string{
 	"https://www.googleapis.com/auth/gmail.metadata",
 	"https://www.googleapis.com/auth/gmail.labels",
 }
-
-// profileScopes are the scopes that allow users.getProfile.
-var profileScopes = labelScopes[:4]
 
 // hasAnyScope reports whether granted includes one of allowed.
 func hasAnyScope(granted, allowed []string) bool {

@@ -28,7 +28,8 @@ type pendingConsent struct {
 // authCode is an issued authorization code.
 type authCode struct {
 	req     authRequest
-	account int // index into Options.Accounts
+	account int      // index into Options.Accounts
+	scopes  []string // what the user granted: req.scopes or some of them
 	expires time.Time
 	used    bool
 	grant   *grant // the tokens it was exchanged for, once used
@@ -118,9 +119,9 @@ func (st *store) takePending(id string, now time.Time) (authRequest, bool) {
 }
 
 // issueCode stores and returns a new authorization code.
-func (st *store) issueCode(req authRequest, account int, expires time.Time) string {
+func (st *store) issueCode(req authRequest, account int, scopes []string, expires time.Time) string {
 	code := randomToken(codePrefix)
-	st.codes[code] = &authCode{req: req, account: account, expires: expires}
+	st.codes[code] = &authCode{req: req, account: account, scopes: scopes, expires: expires}
 	st.secrets = append(st.secrets, code)
 	return code
 }

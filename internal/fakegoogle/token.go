@@ -160,7 +160,7 @@ func (s *Server) exchangeCode(clientID string, form url.Values) (*tokenResponse,
 		return nil, invalidGrant("Invalid code verifier.")
 	}
 	ac.used = true
-	g := s.store.newGrant(clientID, ac.account, ac.req.scopes, ac.req.offline)
+	g := s.store.newGrant(clientID, ac.account, ac.scopes, ac.req.offline)
 	ac.grant = g
 	access := s.store.issueAccess(g, now.Add(s.opts.AccessTokenLifetime))
 	s.stats.CodeExchanges++
