@@ -1,16 +1,16 @@
 package oauthgmail
 
 import (
+	"cmp"
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
-	"google.golang.org/api/gmail/v1"
-	"google.golang.org/api/option"
 
 	"example.com/gcf-oauth-gmail/internal/config"
 	"example.com/gcf-oauth-gmail/internal/logging"
@@ -19,46 +19,54 @@ import (
 )
 
 // app is everything the functions share within one process: configuration,
-// the cookie keys and the clients for Google over one transport. It holds
-// no per-user state.
+// the cookie keys and the one transport to Google. It holds no per-user
+// state.
 type app struct {
-	oauth      *oauth2.Config
+	oauth      *oauth2.Config          // the client; Scopes is the union of every function's
+	functions  []Function              // the app's functions
+	home       string                  // where a sign-in lands unless another function asked for it
 	authParams []oauth2.AuthCodeOption // access_type and, for offline, prompt
+	offline    bool
 	store      *session.Store
-	gmail      *gmail.Service // shared by all users; the token rides in the request context
-	google     *http.Client   // token and revocation endpoints
+	transport  http.RoundTripper // pooled, capped and, for emulators, rerouted
+	google     *http.Client      // the token and revocation endpoints, over transport
 	revokeURL  string
 	timeout    time.Duration
+	redirect   *url.URL // oauth2callback's URL, which fixes the app's scheme and host
+	secure     bool
 	csrf       *http.CrossOriginProtection
 	log        *slog.Logger
 }
 
 // appOptions are the dependencies a test may replace.
 type appOptions struct {
+	functions []Function        // default Functions()
 	transport http.RoundTripper // the process's one connection pool to Google
 	logger    *slog.Logger
 	now       func() time.Time // clock for cookie lifetimes
 }
 
 func newApp(s config.Settings, opts appOptions) (*app, error) {
+	if opts.functions == nil {
+		opts.functions = Functions()
+	}
 	if opts.transport == nil {
 		opts.transport = upstream.NewTransport()
 	}
 	if opts.logger == nil {
 		opts.logger = logging.New(io.Discard, "")
 	}
-	store, err := session.NewStore(s.CookieKey, s.Secure, opts.now)
+	store, err := session.NewStore(s.CookieKey, s.PreviousCookieKey, s.Secure, opts.now)
 	if err != nil {
 		return nil, err
 	}
-	limited := upstream.LimitBodies(opts.transport, upstream.MaxBodyBytes)
-	gmailClient := &http.Client{Transport: &upstream.BearerTransport{Base: limited}}
-	svc, err := gmail.NewService(context.Background(),
-		option.WithHTTPClient(gmailClient),
-		option.WithEndpoint(s.GmailEndpoint+"/"))
-	if err != nil {
-		return nil, fmt.Errorf("gmail client: %w", err)
+	transport := &upstream.Reroute{
+		Base:    upstream.LimitBodies(opts.transport, upstream.MaxBodyBytes),
+		Hosts:   s.Endpoints,
+		Default: s.AnyGoogleAPI,
 	}
+	oauth := *s.OAuth
+	oauth.Scopes = scopesOf(opts.functions)
 	authParams := []oauth2.AuthCodeOption{oauth2.AccessTypeOnline}
 	if s.AccessType == "offline" {
 		// Google issues a refresh token only on a consent screen the user
@@ -66,13 +74,18 @@ func newApp(s config.Settings, opts appOptions) (*app, error) {
 		authParams = []oauth2.AuthCodeOption{oauth2.AccessTypeOffline, oauth2.SetAuthURLParam("prompt", "consent")}
 	}
 	return &app{
-		oauth:      s.OAuth,
+		oauth:      &oauth,
+		functions:  opts.functions,
+		home:       homeOf(opts.functions),
 		authParams: authParams,
+		offline:    s.AccessType == "offline",
 		store:      store,
-		gmail:      svc,
-		google:     &http.Client{Transport: limited},
+		transport:  transport,
+		google:     &http.Client{Transport: transport},
 		revokeURL:  s.RevokeURL,
 		timeout:    s.UpstreamTimeout,
+		redirect:   s.Redirect,
+		secure:     s.Secure,
 		csrf:       http.NewCrossOriginProtection(),
 		log:        opts.logger,
 	}, nil
@@ -81,7 +94,7 @@ func newApp(s config.Settings, opts appOptions) (*app, error) {
 // appFromEnvironment builds the app the deployed functions use, logging to
 // logOut. A configuration problem is logged once, here, and returned.
 func appFromEnvironment(getenv func(string) string, readFile func(string) ([]byte, error), logOut io.Writer) (*app, error) {
-	logger := logging.New(logOut, firstNonEmpty(getenv("GOOGLE_CLOUD_PROJECT"), getenv("GCP_PROJECT")))
+	logger := logging.New(logOut, cmp.Or(getenv("GOOGLE_CLOUD_PROJECT"), getenv("GCP_PROJECT")))
 	s, err := config.Load(getenv, readFile)
 	if err != nil {
 		logger.Error("configuration problem; every request will get an error page until it is fixed", "problem", err.Error())
@@ -95,21 +108,44 @@ func appFromEnvironment(getenv func(string) string, readFile func(string) ([]byt
 		logger.Error("cannot start", "problem", err.Error())
 		return nil, err
 	}
-	logger.Info("configured", "redirect_url", s.OAuth.RedirectURL, "access_type", s.AccessType, "secure_cookies", s.Secure)
+	logger.Info("configured", "redirect_url", s.OAuth.RedirectURL, "access_type", s.AccessType,
+		"secure_cookies", s.Secure, "previous_cookie_key", s.PreviousCookieKey != nil)
 	return a, nil
 }
 
-// tokenContext returns ctx carrying the shared client for the oauth2
-// package's calls to the token endpoint.
-func (a *app) tokenContext(ctx context.Context) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, a.google)
+// scopesOf is the union of the functions' scopes, in table order: what a
+// sign-in asks for.
+func scopesOf(functions []Function) []string {
+	var scopes []string
+	for _, f := range functions {
+		for _, s := range f.Scopes {
+			if !slices.Contains(scopes, s) {
+				scopes = append(scopes, s)
+			}
+		}
+	}
+	return scopes
 }
 
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
+// homeOf is the first function that acts for the user: where a sign-in
+// lands when nothing else asked for it.
+func homeOf(functions []Function) string {
+	for _, f := range functions {
+		if len(f.Scopes) > 0 {
+			return f.Name
 		}
 	}
 	return ""
+}
+
+// actsForUser reports whether name is one of the app's functions that act
+// for the signed-in user, and so a place a sign-in may return to.
+func (a *app) actsForUser(name string) bool {
+	return slices.ContainsFunc(a.functions, func(f Function) bool { return f.Name == name && len(f.Scopes) > 0 })
+}
+
+// tokenContext returns ctx carrying the client the oauth2 package uses for
+// the token endpoint.
+func (a *app) tokenContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, a.google)
 }

@@ -93,12 +93,12 @@ func TestThreeSeparatelyConfiguredInstancesCompleteOneFlow(t *testing.T) {
 			front := http.NewServeMux()
 			// Each instance has its own settings, transport and clients.
 			instance := func(key string) *app {
-				vars := appVars(e.server.URL, e.googleURL, e.google.Options(), map[string]string{"COOKIE_SECRET": key, "K_SERVICE": "instance"})
+				vars := appVars(e.server.URL, e.googleURL, e.google.Options(), map[string]string{"COOKIE_SECRET": key})
 				return buildApp(t, vars, appOptions{logger: logging.New(e.logs, "")})
 			}
-			front.Handle("/oauth2init", instance(testKey).handler(readOnly, (*app).oauth2Init))
-			front.Handle("/oauth2callback", instance(tt.callbackKey).handler(readOnly, (*app).oauth2Callback))
-			front.Handle("/listlabels", instance(testKey).handler(readOnly, (*app).listLabels))
+			front.Handle("/oauth2init", instance(testKey).bind(OAuth2Init))
+			front.Handle("/oauth2callback", instance(tt.callbackKey).bind(OAuth2Callback))
+			front.Handle("/listlabels", instance(testKey).bind(ListLabels))
 			e.server.Config.Handler = front
 
 			b := e.newBrowser()

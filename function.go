@@ -1,17 +1,17 @@
-// Package oauthgmail lists a user's Gmail labels from Google Cloud Functions
-// using three-legged OAuth 2.0: OAuth2Init sends the browser to Google's
-// consent page, OAuth2Callback trades the authorization code for a token, and
-// ListLabels calls the Gmail API with it.
+// Package oauthgmail shows a Google user's Gmail labels from Cloud
+// Functions, using three-legged OAuth 2.0: OAuth2Init sends the browser to
+// Google's consent page, OAuth2Callback trades the authorization code for a
+// token, ListLabels calls the Gmail API with it and SignOut revokes it.
 //
 // Each function is deployed on its own, so nothing is kept in memory between
 // requests: the token lives in an encrypted, authenticated cookie, and so do
 // the state and PKCE verifier of a sign-in in progress. Configuration comes
 // from the environment (see the README) and is read once per process, on
-// first use.
+// first use. A function that calls another Google API for the user is a
+// handler on serveSignedIn and one line in Functions.
 package oauthgmail
 
 import (
-	"net/http"
 	"os"
 	"sync"
 
@@ -24,34 +24,20 @@ func init() {
 	}
 }
 
-// deployed is the app built from this process's environment, once.
-var deployed = sync.OnceValues(func() (*app, error) {
-	return appFromEnvironment(os.Getenv, os.ReadFile, os.Stderr)
-})
+// The app built from this process's environment, once.
+var (
+	deployedOnce sync.Once
+	deployedApp  *app
+	deployedErr  error
+)
 
-// OAuth2Init starts a sign-in: it redirects the browser to Google's consent
-// page, or straight to ListLabels when the browser is already signed in.
-func OAuth2Init(w http.ResponseWriter, r *http.Request) {
-	serveDeployed(w, r, readOnly, (*app).oauth2Init)
-}
-
-// OAuth2Callback finishes a sign-in: Google redirects the browser here with
-// an authorization code, which is exchanged for a token kept in the session
-// cookie.
-func OAuth2Callback(w http.ResponseWriter, r *http.Request) {
-	serveDeployed(w, r, readOnly, (*app).oauth2Callback)
-}
-
-// ListLabels shows the signed-in user's Gmail labels, as HTML or, for
-// "Accept: application/json", as JSON.
-func ListLabels(w http.ResponseWriter, r *http.Request) {
-	serveDeployed(w, r, readOnly, (*app).listLabels)
-}
-
-// SignOut revokes the user's token at Google and deletes the app's cookies.
-// It accepts only same-origin POST requests.
-func SignOut(w http.ResponseWriter, r *http.Request) {
-	serveDeployed(w, r, postOnly, (*app).signOut)
+// deployed returns the app built from this process's environment, building
+// it on first use.
+func deployed() (*app, error) {
+	deployedOnce.Do(func() {
+		deployedApp, deployedErr = appFromEnvironment(os.Getenv, os.ReadFile, os.Stderr)
+	})
+	return deployedApp, deployedErr
 }
 
 // LoadConfiguration reads the configuration and builds the shared clients
@@ -61,16 +47,4 @@ func SignOut(w http.ResponseWriter, r *http.Request) {
 func LoadConfiguration() error {
 	_, err := deployed()
 	return err
-}
-
-func serveDeployed(w http.ResponseWriter, r *http.Request, allowed methods, handle func(*app, http.ResponseWriter, *http.Request)) {
-	if !allowed.check(w, r) {
-		return
-	}
-	a, err := deployed()
-	if err != nil {
-		writeConfigurationProblem(w, err)
-		return
-	}
-	a.serve(w, r, handle)
 }

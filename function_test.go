@@ -41,8 +41,8 @@ func TestRegisteredFunctionsServeTheFlowThroughTheFramework(t *testing.T) {
 	if r := b.get("/listlabels"); r.status != http.StatusOK || !strings.Contains(r.body, "label(s) found") {
 		t.Fatalf("listlabels through the framework: status %d", r.status)
 	}
-	if r := b.do(http.MethodPost, "/signout", nil); r.status != http.StatusOK {
-		t.Fatalf("signout through the framework: status %d", r.status)
+	if r := b.do(http.MethodPost, "/signout", sameOrigin); r.status != http.StatusSeeOther {
+		t.Fatalf("signout through the framework: status %d, want 303", r.status)
 	}
 	if r := b.do(http.MethodDelete, "/listlabels", nil); r.status != http.StatusMethodNotAllowed {
 		t.Fatalf("DELETE through the framework: status %d, want 405", r.status)
@@ -51,7 +51,8 @@ func TestRegisteredFunctionsServeTheFlowThroughTheFramework(t *testing.T) {
 
 func TestConfigurationProblemLogsOnceAndAnswers500(t *testing.T) {
 	var logs bytes.Buffer
-	env := map[string]string{"K_SERVICE": "listlabels", "CLIENT_SECRET_JSON": `{"web":{"client_id":"id","client_secret":"s3cr3t-value","auth_uri":"https://a/","token_uri":"https://b/"}}`}
+	env := map[string]string{"K_SERVICE": "listlabels", "REDIRECT_URL": "https://r-p.cloudfunctions.net/oauth2callback",
+		"CLIENT_SECRET_JSON": `{"web":{"client_id":"id","client_secret":"s3cr3t-value","auth_uri":"https://a/","token_uri":"https://b/"}}`}
 	_, err := appFromEnvironment(func(k string) string { return env[k] }, nil, &logs)
 	if err == nil || !strings.Contains(err.Error(), "COOKIE_SECRET") {
 		t.Fatalf("error = %v, want one naming COOKIE_SECRET", err)

@@ -2,9 +2,11 @@ package oauthgmail
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -14,10 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"example.com/gcf-oauth-gmail/internal/config"
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
 	"example.com/gcf-oauth-gmail/internal/fakegoogle/fakegoogletest"
 	"example.com/gcf-oauth-gmail/internal/logging"
 	"example.com/gcf-oauth-gmail/internal/pages"
+	"example.com/gcf-oauth-gmail/internal/upstream"
 )
 
 // testKey is the cookie key of test environments, as COOKIE_SECRET.
@@ -37,8 +41,9 @@ type testEnv struct {
 
 // envConfig adjusts a test environment before it starts.
 type envConfig struct {
-	vars   map[string]string // environment overrides, as an operator would set them
-	google fakegoogle.Options
+	vars      map[string]string // environment overrides, as an operator would set them
+	google    fakegoogle.Options
+	functions []Function // the app's functions; Functions() when nil
 }
 
 func newTestEnv(t testing.TB, adjust ...func(*envConfig)) *testEnv {
@@ -55,18 +60,77 @@ func newTestEnv(t testing.TB, adjust ...func(*envConfig)) *testEnv {
 	google, googleServer := fakegoogletest.NewServer(t, cfg.google)
 	e := &testEnv{t: t, google: google, googleURL: googleServer.URL, server: server, logs: &logBuffer{}, clock: &testClock{}}
 	e.app = buildApp(t, appVars(server.URL, googleServer.URL, google.Options(), cfg.vars),
-		appOptions{logger: logging.New(e.logs, ""), now: e.clock.now})
-	e.app.routes(mux)
+		appOptions{functions: cfg.functions, logger: logging.New(e.logs, ""), now: e.clock.now})
+	for _, f := range e.app.functions {
+		mux.Handle("/"+f.Name, e.app.bind(f.Handler))
+	}
 	t.Cleanup(e.checkLogs)
 	return e
 }
 
-// routes serves the app's functions at their local paths.
-func (a *app) routes(mux *http.ServeMux) {
-	mux.Handle("/oauth2init", a.handler(readOnly, (*app).oauth2Init))
-	mux.Handle("/oauth2callback", a.handler(readOnly, (*app).oauth2Callback))
-	mux.Handle("/listlabels", a.handler(readOnly, (*app).listLabels))
-	mux.Handle("/signout", a.handler(postOnly, (*app).signOut))
+// bind returns h, one of the app's function handlers, serving as a rather
+// than as the app configured from the process environment.
+func (a *app) bind(h func(http.ResponseWriter, *http.Request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h(w, r.WithContext(context.WithValue(r.Context(), appKey{}, a)))
+	})
+}
+
+// handler returns the bound handler of the function called name.
+func (e *testEnv) handler(name string) http.Handler {
+	for _, f := range e.app.functions {
+		if f.Name == name {
+			return e.app.bind(f.Handler)
+		}
+	}
+	e.t.Fatalf("no function %q", name)
+	return nil
+}
+
+// appVars returns the environment newTestEnv gives an app served at appURL
+// whose Google is the fake at googleURL, with overrides applied. One
+// setting, GOOGLE_API_ENDPOINT, sends every call to Google (Gmail, the token
+// and revocation endpoints) to the fake.
+func appVars(appURL, googleURL string, google fakegoogle.Options, overrides map[string]string) map[string]string {
+	vars := map[string]string{
+		"CLIENT_SECRET_JSON":  string(fakegoogle.ClientSecretJSON(googleURL, google)),
+		"REDIRECT_URL":        appURL + "/oauth2callback",
+		"COOKIE_SECRET":       testKey,
+		"GOOGLE_API_ENDPOINT": googleURL,
+		"UPSTREAM_TIMEOUT":    "2s",
+	}
+	maps.Copy(vars, overrides)
+	return vars
+}
+
+// buildApp builds an app from an environment, as newTestEnv does.
+func buildApp(tb testing.TB, vars map[string]string, opts appOptions) *app {
+	tb.Helper()
+	settings, err := config.Load(func(k string) string { return vars[k] }, nil)
+	if err != nil {
+		tb.Fatalf("config.Load: %v", err)
+	}
+	a, err := newApp(settings, opts)
+	if err != nil {
+		tb.Fatalf("newApp: %v", err)
+	}
+	return a
+}
+
+// useTransport replaces e's app by one built from the same environment (plus
+// overrides) on a transport the test holds and returns it, so that the test
+// can close that transport's idle connections and count what it opened.
+func (e *testEnv) useTransport(overrides map[string]string) *http.Transport {
+	e.t.Helper()
+	transport := upstream.NewTransport()
+	e.app = buildApp(e.t, appVars(e.server.URL, e.googleURL, e.google.Options(), overrides),
+		appOptions{transport: transport, logger: logging.New(e.logs, ""), now: e.clock.now})
+	mux := http.NewServeMux()
+	for _, f := range e.app.functions {
+		mux.Handle("/"+f.Name, e.app.bind(f.Handler))
+	}
+	e.server.Config.Handler = mux
+	return transport
 }
 
 // checkLogs fails the test if any log line is not a Cloud Logging JSON
@@ -273,6 +337,13 @@ func (b *browser) signIn(email string) {
 	}
 }
 
+// Names of the app's cookies over plain http, as tests set and read them.
+const (
+	sessionCookie = "oauth_session"
+	loginCookie   = "oauth_login"
+	consentCookie = "oauth_consent"
+)
+
 // cookieValue returns the value of the named cookie the browser holds.
 func (b *browser) cookieValue(name string) string {
 	u, _ := url.Parse(b.base)
@@ -312,4 +383,14 @@ func checkAnsweredWithinDeadline(t testing.TB, f fakegoogle.Fault, elapsed time.
 	if limit := deadlineFor(f) + 5*time.Second; f.Hang && elapsed > limit {
 		t.Errorf("a hanging Google was answered after %v, want within %v", elapsed, limit)
 	}
+}
+
+// cookieNamed returns the Set-Cookie of resp for name, or nil.
+func cookieNamed(resp *http.Response, name string) *http.Cookie {
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
 }

@@ -151,7 +151,7 @@ func TestFaultsLeakNoGoroutines(t *testing.T) {
 				if n := e.google.Stats().Refreshes; n != 1 {
 					t.Errorf("%d refreshes, want 1", n)
 				}
-				if c := r.cookie("gmail_session"); c == nil || c.MaxAge >= 0 {
+				if c := r.cookie(sessionCookie); c == nil || c.MaxAge >= 0 {
 					t.Error("session not cleared")
 				}
 			}},

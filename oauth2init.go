@@ -1,38 +1,93 @@
 package oauthgmail
 
 import (
+	"cmp"
 	"crypto/rand"
+	"net"
 	"net/http"
+	"strings"
 
 	"golang.org/x/oauth2"
 
 	"example.com/gcf-oauth-gmail/internal/session"
 )
 
-// oauth2Init redirects a signed-in browser to the labels and any other to
-// Google, with a fresh state and PKCE challenge whose secrets travel in the
-// login cookie.
+// OAuth2Init starts a sign-in: it redirects the browser to Google's consent
+// page, or, when the browser is already signed in, straight to the function
+// it asked for (ListLabels unless "next" names another).
+func OAuth2Init(w http.ResponseWriter, r *http.Request) {
+	serve(w, r, readOnly, (*app).oauth2Init)
+}
+
 func (a *app) oauth2Init(w http.ResponseWriter, r *http.Request) {
+	// A sign-in must start on the host the callback lands on, or its
+	// login cookie would never reach the callback.
+	if !a.onCanonicalHost(r) {
+		redirect(w, a.canonicalURL(r))
+		return
+	}
+	next := r.URL.Query().Get("next")
+	if !a.actsForUser(next) {
+		next = ""
+	}
 	sess, err := a.store.Session(r)
 	if err == nil && usable(sess) {
-		redirect(w, "/listlabels")
+		redirect(w, "/"+cmp.Or(next, a.home))
 		return
 	}
 	if err != session.ErrMissing {
-		a.store.ClearSession(w)
+		a.discardSession(w, r, sess, err)
 	}
-	login := session.Login{State: rand.Text(), Verifier: oauth2.GenerateVerifier()}
+	login := session.Login{State: rand.Text(), Verifier: oauth2.GenerateVerifier(), Next: next}
 	if err := a.store.SetLogin(w, login); err != nil {
 		a.log.ErrorContext(r.Context(), "cannot write the login cookie", "error", err.Error())
 		writeProblem(w, problemInternal)
 		return
 	}
 	options := append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(login.Verifier)}, a.authParams...)
+	if !a.offline && a.store.NeedsConsent(r) {
+		options = append(options, oauth2.SetAuthURLParam("prompt", "consent"))
+	}
 	redirect(w, a.oauth.AuthCodeURL(login.State, options...))
 }
 
-// usable reports whether a session can still reach Gmail without the user:
+// usable reports whether a session can still reach Google without the user:
 // its access token is valid or it can be refreshed.
 func usable(s session.Session) bool {
 	return s.Token.Valid() || s.Token.RefreshToken != ""
+}
+
+// onCanonicalHost reports whether r came to the host (and port) of the
+// redirect URL. A front end that rewrites Host says which host the browser
+// used in X-Forwarded-Host; a forged one can only spare the redirect.
+func (a *app) onCanonicalHost(r *http.Request) bool {
+	forwarded, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Host"), ",")
+	return sameHost(r.Host, a.redirect.Scheme, a.redirect.Host) ||
+		forwarded != "" && sameHost(strings.TrimSpace(forwarded), a.redirect.Scheme, a.redirect.Host)
+}
+
+// canonicalURL is r's address moved to the redirect URL's scheme, host and
+// port, with oauth2init's path there and r's query.
+func (a *app) canonicalURL(r *http.Request) string {
+	u := *a.redirect
+	u.Path = u.Path[:strings.LastIndex(u.Path, "/")+1] + "oauth2init"
+	u.RawPath, u.RawQuery = "", r.URL.RawQuery
+	return u.String()
+}
+
+// sameHost compares a request's Host header with a URL's host, ignoring case
+// and a port that is the scheme's default.
+func sameHost(requestHost, scheme, urlHost string) bool {
+	return strings.EqualFold(withoutDefaultPort(requestHost, scheme), withoutDefaultPort(urlHost, scheme))
+}
+
+func withoutDefaultPort(host, scheme string) string {
+	h, port, err := net.SplitHostPort(host)
+	if err != nil {
+		return strings.Trim(host, "[]")
+	}
+	if scheme == "https" && port == "443" || scheme == "http" && port == "80" {
+		return h
+	}
+	return net.JoinHostPort(h, port)
 }

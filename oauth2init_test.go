@@ -11,7 +11,7 @@ import (
 func TestEveryFunctionAnswersOnlyItsMethods(t *testing.T) {
 	e := newTestEnv(t)
 	b := e.newBrowser()
-	b.setCookie("gmail_session", "garbage")
+	b.setCookie(sessionCookie, "garbage")
 	tests := []struct {
 		path      string
 		allowed   []string
@@ -20,7 +20,7 @@ func TestEveryFunctionAnswersOnlyItsMethods(t *testing.T) {
 		{"/oauth2init", []string{"GET", "HEAD"}, "GET, HEAD"},
 		{"/oauth2callback", []string{"GET", "HEAD"}, "GET, HEAD"},
 		{"/listlabels", []string{"GET", "HEAD"}, "GET, HEAD"},
-		{"/signout", []string{"POST"}, "POST"},
+		{"/signout", []string{"GET", "HEAD", "POST"}, "GET, HEAD, POST"},
 	}
 	all := []string{"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "BREW"}
 	for _, tt := range tests {
@@ -78,7 +78,7 @@ func TestInitRedirectsToGoogleWithStateAndPKCE(t *testing.T) {
 	if len(q.Get("code_challenge")) != 43 {
 		t.Errorf("code_challenge %q is not a base64url SHA-256", q.Get("code_challenge"))
 	}
-	login := first.cookie("gmail_login")
+	login := first.cookie(loginCookie)
 	if login == nil || !login.HttpOnly || login.MaxAge <= 0 || login.MaxAge > 3600 || login.SameSite != http.SameSiteLaxMode {
 		t.Fatalf("login cookie missing or without HttpOnly, SameSite=Lax and a short Max-Age: %v", first.header["Set-Cookie"])
 	}
@@ -111,7 +111,7 @@ func TestInitSendsSignedInBrowsersToTheLabels(t *testing.T) {
 	if r.status != http.StatusFound || r.location() != "/listlabels" {
 		t.Fatalf("status %d location %q, want 302 /listlabels", r.status, r.location())
 	}
-	if r.cookie("gmail_login") != nil {
+	if r.cookie(loginCookie) != nil {
 		t.Error("a signed-in visit started a new login")
 	}
 }
@@ -125,7 +125,7 @@ func TestInitStartsOverWhenTheSessionIsUnusable(t *testing.T) {
 	if r.status != http.StatusFound || !strings.HasPrefix(r.location(), e.googleURL) {
 		t.Fatalf("status %d location %q, want 302 to Google", r.status, r.location())
 	}
-	if c := r.cookie("gmail_session"); c == nil || c.MaxAge >= 0 {
+	if c := r.cookie(sessionCookie); c == nil || c.MaxAge >= 0 {
 		t.Error("the expired session cookie was not cleared")
 	}
 }

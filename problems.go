@@ -14,72 +14,130 @@ import (
 	"example.com/gcf-oauth-gmail/internal/upstream"
 )
 
-// The error pages. Each says what happened and what to do next.
-var (
-	signInAgain = &pages.Link{URL: "/oauth2init", Text: "Sign in again"}
-	tryAgain    = &pages.Link{URL: "/listlabels", Text: "Try again"}
+// Every error page of the app is built here. Each says in plain words what
+// happened and the one thing to do next; the technical cause goes to the log.
 
+var signIn = &pages.Link{URL: "/oauth2init", Text: "Sign in again"}
+
+var (
+	problemMethodNotAllowed = pages.Problem{
+		Status: http.StatusMethodNotAllowed, Heading: "This page can’t be opened that way",
+		Detail: "Open it from a link or the address bar instead.", Next: &pages.Link{URL: "/oauth2init", Text: "Go to the app"},
+	}
 	problemInternal = pages.Problem{
-		Status: http.StatusInternalServerError, Heading: "Something went wrong",
-		Detail: "The app hit an unexpected error. It has been logged.", Next: signInAgain,
+		Status: http.StatusInternalServerError, Heading: "Something went wrong on our side",
+		Detail: "The problem has been logged. Please try again.", Next: signIn,
+	}
+	problemNotConfigured = pages.Problem{
+		Status: http.StatusInternalServerError, Heading: "This app isn’t set up yet",
+		Detail: "The server is not configured correctly. The operator can find the reason in the logs.",
 	}
 	problemNoLogin = pages.Problem{
-		Status: http.StatusBadRequest, Heading: "Sign-in expired or not started here",
-		Detail: "This browser has no sign-in in progress, or it took longer than 10 minutes. Cookies must be enabled for this site.",
-		Next:   signInAgain,
+		Status: http.StatusBadRequest, Heading: "Your sign-in timed out",
+		Detail: "A sign-in has to be finished within 10 minutes, in the browser where it started, with cookies allowed for this site. Please start again.",
+		Next:   signIn,
 	}
 	problemStateMismatch = pages.Problem{
-		Status: http.StatusBadRequest, Heading: "This sign-in did not start in this browser",
-		Detail: "The answer from Google does not belong to the sign-in this browser started, so it was ignored. This protects you from someone else's link signing you in.",
-		Next:   signInAgain,
+		Status: http.StatusBadRequest, Heading: "This sign-in didn’t start in this browser",
+		Detail: "To keep your account safe, a sign-in is only accepted in the browser where it started, so this one was ignored. You can start a new one here.",
+		Next:   signIn,
 	}
 	problemNoCode = pages.Problem{
-		Status: http.StatusBadRequest, Heading: "Google's answer is incomplete",
-		Detail: "The address has no authorization code.", Next: signInAgain,
+		Status: http.StatusBadRequest, Heading: "The sign-in didn’t finish",
+		Detail: "Google sent you back without completing the sign-in. Please start again.", Next: signIn,
 	}
 	problemCodeRejected = pages.Problem{
-		Status: http.StatusBadRequest, Heading: "This sign-in link has expired",
-		Detail: "Google did not accept the authorization code: it was already used or is too old. Codes work once, for a few minutes.",
-		Next:   signInAgain,
+		Status: http.StatusBadRequest, Heading: "This sign-in link has already been used",
+		Detail: "Each answer from Google works only once, for a few minutes. Please start again.", Next: signIn,
 	}
 	problemTokenTooLarge = pages.Problem{
-		Status: http.StatusBadGateway, Heading: "Google's token does not fit in a cookie",
-		Detail: "The token Google issued is larger than a browser cookie can hold.", Next: signInAgain,
+		Status: http.StatusBadGateway, Heading: "Your sign-in couldn’t be saved",
+		Detail: "Google’s answer was too large to keep in this browser. Please try again.", Next: signIn,
 	}
 	problemCrossSite = pages.Problem{
-		Status: http.StatusForbidden, Heading: "Sign-out must come from this site",
-		Detail: "The sign-out request came from another site and was refused.", Next: tryAgain,
+		Status: http.StatusForbidden, Heading: "Sign-out has to start on this site",
+		Detail: "Another site asked to sign you out, so nothing was changed. To sign out, use the button on this site.",
+		Next:   &pages.Link{URL: "/signout", Text: "Go to sign-out"},
 	}
 )
 
 func writeProblem(w http.ResponseWriter, p pages.Problem) { pages.WriteProblem(w, p) }
 
+// authorizationErrors says in plain words what each error that RFC 6749
+// (4.1.2.1) and Google define for the authorization response means. Any
+// other value, as a crafted link may carry, gets the general wording.
+var authorizationErrors = map[string]string{
+	"invalid_request":           "Google could not understand the app’s request.",
+	"unauthorized_client":       "Google does not allow this app to sign people in this way.",
+	"unsupported_response_type": "Google could not understand the app’s request.",
+	"invalid_scope":             "The app asked Google for access that does not exist.",
+	"server_error":              "Google had a problem and could not finish.",
+	"temporarily_unavailable":   "Google is busy right now.",
+	"admin_policy_enforced":     "Your organisation’s administrator does not allow this app.",
+	"org_internal":              "This app is only for the members of one organisation.",
+	"invalid_client":            "Google does not recognise this app.",
+	"redirect_uri_mismatch":     "Google does not recognise this app’s address.",
+}
+
 // authorizationProblem explains an error Google sent to the callback.
 func authorizationProblem(code string) pages.Problem {
 	if code == "access_denied" {
 		return pages.Problem{
-			Status: http.StatusForbidden, Heading: "You didn't allow access",
-			Detail: "The app needs permission to view your Gmail labels, and the consent screen was declined. Nothing was shared.",
+			Status: http.StatusForbidden, Heading: "You didn’t allow access",
+			Detail: "Nothing was shared. The app can only show your information if you allow it on Google’s screen.",
 			Next:   &pages.Link{URL: "/oauth2init", Text: "Try again"},
 		}
 	}
+	detail, known := authorizationErrors[code]
+	if !known {
+		detail = "Something went wrong at Google."
+	}
 	return pages.Problem{
 		Status: http.StatusBadRequest, Heading: "Google could not complete the sign-in",
-		Detail: "Google answered with the error “" + printable(code) + "”.",
-		Next:   signInAgain,
+		Detail: detail + " Please try again in a moment.", Next: &pages.Link{URL: "/oauth2init", Text: "Try again"},
 	}
 }
 
-// tokenProblem maps a failed call to the token endpoint to a page, and names
-// the cause for the log without repeating Google's response body.
-func tokenProblem(ctx context.Context, err error) (pages.Problem, string) {
+// scopeWords names the access a scope grants, as Google's consent screen
+// does; other scopes are named by their address.
+var scopeWords = map[string]string{
+	"https://www.googleapis.com/auth/gmail.readonly":          "View your email messages and settings",
+	"https://www.googleapis.com/auth/gmail.metadata":          "View your email message metadata such as labels and headers",
+	"https://www.googleapis.com/auth/drive.metadata.readonly": "See information about your Google Drive files",
+	"https://www.googleapis.com/auth/drive.readonly":          "See and download all your Google Drive files",
+	"https://www.googleapis.com/auth/calendar.readonly":       "See and download any calendar you can access",
+}
+
+// problemMissingScopes explains a sign-in where some of the access the app
+// needs was not granted (an unticked box on the consent screen).
+func problemMissingScopes(missing []string) pages.Problem {
+	words := make([]string, len(missing))
+	for i, s := range missing {
+		words[i] = strings.TrimSuffix(scopeWords[s], ".")
+		if words[i] == "" {
+			words[i] = s
+		}
+	}
+	return pages.Problem{
+		Status: http.StatusForbidden, Heading: "Some access wasn’t allowed",
+		Detail: "The app needs this access, which was not ticked on Google’s screen: " + strings.Join(words, "; ") +
+			". Nothing was kept. Sign in again and tick it to continue.",
+		Next: &pages.Link{URL: "/oauth2init", Text: "Choose again"},
+	}
+}
+
+// tokenProblem maps a failed call to the token endpoint to a page whose
+// action goes to retry, and names the cause for the log without repeating
+// Google's response body.
+func tokenProblem(ctx context.Context, err error, retry string) (pages.Problem, string) {
+	again := &pages.Link{URL: retry, Text: "Try again"}
 	if errors.Is(err, upstream.ErrBodyTooLarge) {
-		return problemGoogleDown("sign-in service"), causeOf(err)
+		return problemGoogleFailed("Google’s sign-in", again), causeOf(err)
 	}
 	if timedOut(ctx, err) {
 		return pages.Problem{
-			Status: http.StatusGatewayTimeout, Heading: "Google's sign-in service did not answer",
-			Detail: "The token endpoint did not answer in time. Please try again in a moment.", Next: signInAgain,
+			Status: http.StatusGatewayTimeout, Heading: "Google’s sign-in is taking too long",
+			Detail: "Google didn’t answer in time. Please try again in a moment.", Next: again,
 		}, "timeout"
 	}
 	var rerr *oauth2.RetrieveError
@@ -89,90 +147,114 @@ func tokenProblem(ctx context.Context, err error) (pages.Problem, string) {
 			status = rerr.Response.StatusCode
 		}
 		cause := "token endpoint " + http.StatusText(status) + " " + printable(rerr.ErrorCode)
-		if rerr.ErrorCode == "invalid_grant" {
+		switch rerr.ErrorCode {
+		case "invalid_grant":
 			return problemCodeRejected, cause
-		}
-		if rerr.ErrorCode == "invalid_client" || rerr.ErrorCode == "unauthorized_client" {
+		case "invalid_client", "unauthorized_client":
 			return pages.Problem{
-				Status: http.StatusBadGateway, Heading: "Google did not accept this app's credentials",
-				Detail: "The client ID or secret the app is configured with was refused. The operator should check the client secret file.",
+				Status: http.StatusBadGateway, Heading: "This app’s Google sign-in isn’t set up correctly",
+				Detail: "Google did not accept the app’s credentials, so nobody can sign in until its operator fixes them. Please try again later.",
+				Next:   again,
 			}, cause
 		}
-		return problemGoogleDown("sign-in service"), cause
+		return problemGoogleFailed("Google’s sign-in", again), cause
 	}
-	return problemGoogleDown("sign-in service"), causeOf(err)
+	return problemGoogleFailed("Google’s sign-in", again), causeOf(err)
 }
 
-// gmailProblem maps a failed Gmail call (other than 401) to a page.
-func gmailProblem(ctx context.Context, err error) (pages.Problem, string) {
-	// An oversized body is Gmail's fault even when reading it also ran
+// googleFailure is how a failed call to a Google API (other than 401)
+// should be answered.
+type googleFailure struct {
+	page  pages.Problem
+	cause string // for the log: a kind and Google's reasons, never a body
+	// needsConsent is true when Google refused for want of a scope: the
+	// session is useless and the next sign-in must ask for consent again.
+	needsConsent bool
+}
+
+// googleProblem maps an error from a call to the Google API called api
+// (its name for people, such as "Gmail") to a page whose action goes to
+// retry. It reads the googleapi.Error that Google's generated clients return.
+func googleProblem(ctx context.Context, api string, err error, retry string) googleFailure {
+	again := &pages.Link{URL: retry, Text: "Try again"}
+	// An oversized body is Google's fault even when reading it also ran
 	// into the deadline.
 	if errors.Is(err, upstream.ErrBodyTooLarge) {
-		return problemGoogleDown("Gmail"), causeOf(err)
+		return googleFailure{page: problemGoogleFailed(api, again), cause: causeOf(err)}
 	}
 	if timedOut(ctx, err) {
-		return pages.Problem{
-			Status: http.StatusGatewayTimeout, Heading: "Gmail did not answer",
-			Detail: "Gmail did not answer in time. Please try again in a moment.", Next: tryAgain,
-		}, "timeout"
+		return googleFailure{page: pages.Problem{
+			Status: http.StatusGatewayTimeout, Heading: api + " is taking too long",
+			Detail: api + " didn’t answer in time. Please try again in a moment.", Next: again,
+		}, cause: "timeout"}
 	}
 	var gerr *googleapi.Error
 	if !errors.As(err, &gerr) {
-		return problemGoogleDown("Gmail"), causeOf(err)
+		return googleFailure{page: problemGoogleFailed(api, again), cause: causeOf(err)}
 	}
-	cause := "gmail " + http.StatusText(gerr.Code) + " " + reasons(gerr)
+	cause := api + " " + http.StatusText(gerr.Code) + " " + reasons(gerr)
 	retryAfter := gerr.Header.Get("Retry-After")
 	switch {
-	case gerr.Code == http.StatusTooManyRequests || (gerr.Code == http.StatusForbidden && isRateLimit(gerr)):
-		return pages.Problem{
-			Status: http.StatusServiceUnavailable, Heading: "Gmail is busy",
-			Detail: "Gmail asked the app to slow down. Please try again in a minute.", Next: tryAgain,
-			RetryAfter: retryAfter,
-		}, cause
+	case gerr.Code == http.StatusTooManyRequests || gerr.Code == http.StatusForbidden && hasReason(gerr, rateLimitReasons):
+		return googleFailure{page: pages.Problem{
+			Status: http.StatusServiceUnavailable, Heading: api + " is busy right now",
+			Detail: api + " asked the app to slow down. Please try again in a minute.", Next: again, RetryAfter: retryAfter,
+		}, cause: cause}
+	case gerr.Code == http.StatusForbidden && hasReason(gerr, scopeReasons):
+		return googleFailure{page: pages.Problem{
+			Status: http.StatusForbidden, Heading: "The app needs your permission again",
+			Detail: "Google says the app wasn’t allowed to use " + api + " for you. Sign in again and allow access on Google’s screen.",
+			Next:   &pages.Link{URL: "/oauth2init", Text: "Sign in again"},
+		}, cause: cause, needsConsent: true}
+	case gerr.Code == http.StatusForbidden && hasReason(gerr, disabledReasons):
+		return googleFailure{page: pages.Problem{
+			Status: http.StatusForbidden, Heading: "This app isn’t set up to use " + api + " yet",
+			Detail: "Its operator has to turn " + api + " on in the app’s Google Cloud project. Please try again later.",
+			Next:   again,
+		}, cause: cause}
 	case gerr.Code == http.StatusForbidden:
-		return pages.Problem{
-			Status: http.StatusForbidden, Heading: "The app may not read your Gmail labels",
-			Detail: "Gmail refused: the permission to view your email settings was not granted (or this account cannot use Gmail). Sign in again and tick the Gmail permission.",
-			Next:   signInAgain,
-		}, cause
-	case gerr.Code == http.StatusServiceUnavailable:
-		p := problemGoogleDown("Gmail")
-		p.Status, p.RetryAfter = http.StatusServiceUnavailable, retryAfter
-		return p, cause
+		return googleFailure{page: pages.Problem{
+			Status: http.StatusForbidden, Heading: api + " didn’t allow this",
+			Detail: "Google refused to show this to the app, for example because this account can’t use " + api + ". You can sign in with another account.",
+			Next:   &pages.Link{URL: "/oauth2init", Text: "Sign in again"},
+		}, cause: cause}
 	}
-	p := problemGoogleDown("Gmail")
+	p := problemGoogleFailed(api, again)
 	p.RetryAfter = retryAfter
-	return p, cause
+	if gerr.Code == http.StatusServiceUnavailable {
+		p.Status = http.StatusServiceUnavailable
+	}
+	return googleFailure{page: p, cause: cause}
 }
 
-func problemGoogleDown(service string) pages.Problem {
+func problemGoogleFailed(service string, again *pages.Link) pages.Problem {
 	return pages.Problem{
-		Status: http.StatusBadGateway, Heading: "Google's " + service + " failed",
-		Detail: "Google's " + service + " answered with an error or an unreadable response. Please try again in a moment.",
-		Next:   tryAgain,
+		Status: http.StatusBadGateway, Heading: service + " isn’t working right now",
+		Detail: "Google had a problem answering. Please try again in a moment.", Next: again,
 	}
 }
 
 func timedOut(ctx context.Context, err error) bool {
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded)
+	var netErr interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
+		errors.As(err, &netErr) && netErr.Timeout()
 }
 
-func isInvalidGrant(err error) bool {
-	var rerr *oauth2.RetrieveError
-	return errors.As(err, &rerr) && rerr.ErrorCode == "invalid_grant"
-}
+// Google's error reasons, in the legacy "errors" list and in ErrorInfo
+// details.
+var (
+	rateLimitReasons = []string{"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded", "limitExceeded", "RATE_LIMIT_EXCEEDED", "RESOURCE_EXHAUSTED"}
+	scopeReasons     = []string{"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"}
+	disabledReasons  = []string{"accessNotConfigured", "SERVICE_DISABLED"}
+)
 
-// rateLimitReasons are the error reasons Google uses for quota and rate
-// limits, in the legacy "errors" list and in ErrorInfo details.
-var rateLimitReasons = []string{"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded", "limitExceeded", "RATE_LIMIT_EXCEEDED", "RESOURCE_EXHAUSTED"}
-
-func isRateLimit(gerr *googleapi.Error) bool {
+func hasReason(gerr *googleapi.Error, wanted []string) bool {
 	for _, item := range gerr.Errors {
-		if slices.Contains(rateLimitReasons, item.Reason) {
+		if slices.Contains(wanted, item.Reason) {
 			return true
 		}
 	}
-	for _, reason := range rateLimitReasons {
+	for _, reason := range wanted {
 		if strings.Contains(gerr.Body, `"`+reason+`"`) {
 			return true
 		}
@@ -208,12 +290,12 @@ func causeOf(err error) string {
 }
 
 // printable keeps a short, harmless form of a value that came from outside
-// (an OAuth error code, a reason) for pages and logs.
+// (an OAuth error code, a reason) for the log.
 func printable(s string) string {
-	const max = 64
+	const limit = 64
 	var b strings.Builder
 	for _, r := range s {
-		if b.Len() >= max {
+		if b.Len() >= limit {
 			break
 		}
 		if r == '_' || r == '-' || r == '.' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {

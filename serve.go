@@ -3,6 +3,7 @@ package oauthgmail
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"example.com/gcf-oauth-gmail/internal/config"
@@ -13,31 +14,36 @@ import (
 type methods []string
 
 var (
-	readOnly = methods{http.MethodGet, http.MethodHead}
-	postOnly = methods{http.MethodPost}
+	readOnly       = methods{http.MethodGet, http.MethodHead}
+	signOutMethods = methods{http.MethodGet, http.MethodHead, http.MethodPost}
 )
 
-// check answers 405 with an Allow header when r's method is not allowed.
-func (m methods) check(w http.ResponseWriter, r *http.Request) bool {
-	for _, allowed := range m {
-		if r.Method == allowed {
-			return true
-		}
+// allow answers 405 with an Allow header when r's method is not allowed.
+func (m methods) allow(w http.ResponseWriter, r *http.Request) bool {
+	if slices.Contains(m, r.Method) {
+		return true
 	}
-	allow := strings.Join(m, ", ")
-	w.Header().Set("Allow", allow)
-	pages.WriteProblem(w, pages.Problem{
-		Status:  http.StatusMethodNotAllowed,
-		Heading: "Method not allowed",
-		Detail:  "This address answers only " + allow + " requests.",
-		Next:    &pages.Link{URL: "/oauth2init", Text: "Go to sign-in"},
-	})
+	w.Header().Set("Allow", strings.Join(m, ", "))
+	pages.WriteProblem(w, problemMethodNotAllowed)
 	return false
 }
 
-// serve runs handle, turning a panic into a logged error and a 500 page
-// instead of a dropped connection and a stack trace.
-func (a *app) serve(w http.ResponseWriter, r *http.Request, handle func(*app, http.ResponseWriter, *http.Request)) {
+// serve is how every function starts: it finds the app (configured once per
+// process), checks the method, and runs handle, turning a panic into a
+// logged error and a 500 page instead of a dropped connection.
+func serve(w http.ResponseWriter, r *http.Request, allowed methods, handle func(*app, http.ResponseWriter, *http.Request)) {
+	a, err := appFor(r)
+	if err != nil {
+		writeConfigurationProblem(w, err)
+		return
+	}
+	if a.secure {
+		// Browsers then refuse plain http to this host for a year.
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	if !allowed.allow(w, r) {
+		return
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -50,14 +56,17 @@ func (a *app) serve(w http.ResponseWriter, r *http.Request, handle func(*app, ht
 	handle(a, w, r)
 }
 
-// handler returns handle as an http.Handler with the method check, for
-// tests and for serving an app that is not the deployed one.
-func (a *app) handler(allowed methods, handle func(*app, http.ResponseWriter, *http.Request)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if allowed.check(w, r) {
-			a.serve(w, r, handle)
-		}
-	})
+// appKey is the context key of an app bound to a request.
+type appKey struct{}
+
+// appFor returns the app that serves r: the one configured from this
+// process's environment, unless an app was bound to r's context. Tests bind
+// their own, to run apps with different settings in one process.
+func appFor(r *http.Request) (*app, error) {
+	if a, ok := r.Context().Value(appKey{}).(*app); ok {
+		return a, nil
+	}
+	return deployed()
 }
 
 // redirect answers 302 with no body; a redirect needs no page.
@@ -69,14 +78,10 @@ func redirect(w http.ResponseWriter, location string) {
 }
 
 func writeConfigurationProblem(w http.ResponseWriter, err error) {
-	detail := "The server is not configured correctly."
+	p := problemNotConfigured
 	var cerr *config.Error
 	if errors.As(err, &cerr) {
-		detail = "The server is not configured correctly: " + cerr.Error() + "."
+		p.Detail = "The server is not configured correctly: " + cerr.Error() + ". The operator can find the same message in the logs."
 	}
-	pages.WriteProblem(w, pages.Problem{
-		Status:  http.StatusInternalServerError,
-		Heading: "This app is not set up yet",
-		Detail:  detail + " The operator can find the same message in the logs.",
-	})
+	pages.WriteProblem(w, p)
 }

@@ -1,60 +1,62 @@
 package oauthgmail
 
 import (
-	"context"
+	"cmp"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"example.com/gcf-oauth-gmail/internal/pages"
 	"example.com/gcf-oauth-gmail/internal/session"
 )
 
-// signOut revokes the session's token at Google and deletes both cookies.
-// Cross-site requests are refused, so another site cannot sign a user out.
+// SignOut is the sign-out page. GET shows a Sign out button to a browser
+// that is signed in, and otherwise says that it is signed out. A POST from
+// this site revokes the user's token at Google, deletes the app's cookies
+// and redirects (303) to the GET page, which says whether Google confirmed
+// the revocation; a POST from another site changes nothing.
+func SignOut(w http.ResponseWriter, r *http.Request) {
+	serve(w, r, signOutMethods, (*app).signOut)
+}
+
+// Outcomes of a sign-out, carried from the POST to the GET page in its query.
+const (
+	revocationConfirmed   = "confirmed"
+	revocationUnconfirmed = "unconfirmed"
+)
+
+// signOutPage is the data of the sign-out page.
+type signOutPage struct {
+	SignedIn   bool   // show the Sign out button
+	Revocation string // after a sign-out: revocationConfirmed, revocationUnconfirmed or ""
+}
+
 func (a *app) signOut(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		page := signOutPage{}
+		if _, err := a.store.Session(r); err == nil {
+			page.SignedIn = true
+		} else if outcome := r.URL.Query().Get("revocation"); outcome == revocationConfirmed || outcome == revocationUnconfirmed {
+			page.Revocation = outcome
+		}
+		pages.Write(w, http.StatusOK, "signout", page)
+		return
+	}
 	if err := a.csrf.Check(r); err != nil {
 		a.log.WarnContext(r.Context(), "cross-site sign-out refused")
 		writeProblem(w, problemCrossSite)
 		return
 	}
-	var page pages.SignedOut
-	if sess, err := a.store.Session(r); err == nil {
-		page.HadSession, page.Revoked = true, a.revoke(r.Context(), sess)
+	next := "/signout"
+	if sess, err := a.store.Session(r); (err == nil || err == session.ErrExpired) && sess.Token != nil {
+		outcome := revocationUnconfirmed
+		if a.revoke(r.Context(), cmp.Or(sess.Token.RefreshToken, sess.Token.AccessToken)) {
+			outcome = revocationConfirmed
+		}
+		a.log.InfoContext(r.Context(), "signed out", "revocation", outcome)
+		next += "?" + url.Values{"revocation": {outcome}}.Encode()
 	}
-	if session.HasCookie(r, a.store.SessionCookieName()) {
-		a.store.ClearSession(w)
-	}
-	if session.HasCookie(r, a.store.LoginCookieName()) {
-		a.store.ClearLogin(w)
-	}
-	pages.WriteSignedOut(w, page)
-}
-
-// revoke asks Google to revoke the refresh token (which also ends its access
-// tokens) or else the access token. A token Google no longer knows counts as
-// revoked.
-func (a *app) revoke(ctx context.Context, sess session.Session) bool {
-	token := sess.Token.RefreshToken
-	if token == "" {
-		token = sess.Token.AccessToken
-	}
-	ctx, cancel := context.WithTimeout(ctx, a.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.revokeURL, strings.NewReader(url.Values{"token": {token}}.Encode()))
-	if err != nil {
-		return false
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := a.google.Do(req)
-	if err != nil {
-		a.log.WarnContext(ctx, "token revocation failed", "cause", causeOf(err))
-		return false
-	}
-	_ = resp.Body.Close()
-	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusBadRequest {
-		return true
-	}
-	a.log.WarnContext(ctx, "token revocation refused", "status", resp.StatusCode)
-	return false
+	a.store.ClearAll(w, r)
+	pages.SetSecurityHeaders(w.Header())
+	w.Header().Set("Location", next)
+	w.WriteHeader(http.StatusSeeOther)
 }

@@ -8,22 +8,48 @@ import (
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
 )
 
-func TestSignOutRevokesAndClearsCookies(t *testing.T) {
+// sameOrigin is what a browser sends with a form posted from the app.
+var sameOrigin = http.Header{"Sec-Fetch-Site": {"same-origin"}}
+
+func TestSignOutRevokesClearsCookiesAndRedirectsToThePage(t *testing.T) {
 	e := newTestEnv(t, func(c *envConfig) { c.vars["ACCESS_TYPE"] = "offline" })
 	b := e.newBrowser()
 	b.signIn(demoEmail)
 	r := b.do(http.MethodPost, "/signout", http.Header{"Origin": {e.server.URL}, "Sec-Fetch-Site": {"same-origin"}})
-	if r.status != http.StatusOK || !strings.Contains(r.body, `href="/oauth2init"`) || !strings.Contains(r.body, "revoked at Google") {
-		t.Fatalf("status %d body %q, want the signed-out page", r.status, r.body)
+	if r.status != http.StatusSeeOther || r.location() != "/signout?revocation=confirmed" {
+		t.Fatalf("status %d location %q, want 303 to /signout?revocation=confirmed", r.status, r.location())
 	}
-	if c := r.cookie("gmail_session"); c == nil || c.MaxAge >= 0 {
+	if c := r.cookie(sessionCookie); c == nil || c.MaxAge >= 0 {
 		t.Fatal("session cookie not cleared")
 	}
 	if e.google.Stats().Revocations != 1 {
 		t.Fatalf("%d revocations, want 1", e.google.Stats().Revocations)
 	}
+	page := b.get(r.location())
+	if page.status != http.StatusOK || !strings.Contains(page.body, "Google confirmed") || !strings.Contains(page.body, `href="/oauth2init"`) {
+		t.Fatalf("signed-out page: status %d body %q", page.status, page.body)
+	}
+	// Reloading the page, or coming back to it, is a plain GET.
+	if again := b.get(r.location()); again.status != http.StatusOK || again.body != page.body || e.google.Stats().RevokeRequests != 1 {
+		t.Fatalf("reload: status %d, %d revoke requests; want the same page and no new revocation", again.status, e.google.Stats().RevokeRequests)
+	}
 	if next := b.get("/listlabels"); next.status != http.StatusFound || next.location() != "/oauth2init" {
 		t.Fatalf("after sign-out /listlabels gave %d %q, want 302 /oauth2init", next.status, next.location())
+	}
+}
+
+func TestSignOutPageOffersTheButtonToASignedInBrowser(t *testing.T) {
+	e := newTestEnv(t)
+	b := e.newBrowser()
+	b.signIn(demoEmail)
+	for _, target := range []string{"/signout", "/signout?revocation=confirmed"} {
+		r := b.get(target)
+		if r.status != http.StatusOK || !strings.Contains(r.body, `<form method="post" action="/signout">`) || strings.Contains(r.body, "Google confirmed") {
+			t.Fatalf("GET %s while signed in: status %d body %q, want the Sign out button", target, r.status, r.body)
+		}
+	}
+	if e.google.Stats().RevokeRequests != 0 || b.get("/listlabels").status != http.StatusOK {
+		t.Fatal("showing the sign-out page signed the browser out")
 	}
 }
 
@@ -35,8 +61,8 @@ func TestSignOutRefusesCrossSiteRequests(t *testing.T) {
 	if r.status != http.StatusForbidden {
 		t.Fatalf("status %d, want 403", r.status)
 	}
-	if r.cookie("gmail_session") != nil || e.google.Stats().RevokeRequests != 0 {
-		t.Fatal("a cross-site request signed the user out")
+	if len(r.cookies) != 0 || e.google.Stats().RevokeRequests != 0 {
+		t.Fatal("a cross-site request changed the cookies or revoked the token")
 	}
 	if b.get("/listlabels").status != http.StatusOK {
 		t.Fatal("the session no longer works")
@@ -48,19 +74,31 @@ func TestSignOutStillClearsCookiesWhenRevocationFails(t *testing.T) {
 	b := e.newBrowser()
 	b.signIn(demoEmail)
 	e.google.FailRevoke(fakegoogle.Fault{Status: 503})
-	r := b.do(http.MethodPost, "/signout", http.Header{"Sec-Fetch-Site": {"same-origin"}})
-	if r.status != http.StatusOK || !strings.Contains(r.body, "could not confirm") {
-		t.Fatalf("status %d body %q, want the signed-out page saying revocation was not confirmed", r.status, r.body)
+	r := b.do(http.MethodPost, "/signout", sameOrigin)
+	if r.status != http.StatusSeeOther || r.location() != "/signout?revocation=unconfirmed" {
+		t.Fatalf("status %d location %q, want 303 to /signout?revocation=unconfirmed", r.status, r.location())
 	}
-	if c := r.cookie("gmail_session"); c == nil || c.MaxAge >= 0 {
+	if c := r.cookie(sessionCookie); c == nil || c.MaxAge >= 0 {
 		t.Fatal("session cookie not cleared")
+	}
+	page := b.get(r.location())
+	if !strings.Contains(page.body, "did not confirm") || !strings.Contains(page.body, `href="https://myaccount.google.com/permissions"`) || strings.Contains(page.body, `href="/oauth2init"`) {
+		t.Fatalf("page %q, want it to say so and link to the account's permissions only", page.body)
 	}
 }
 
-func TestSignOutWithoutSessionShowsSignedOut(t *testing.T) {
+func TestSignOutWithoutSessionSaysSo(t *testing.T) {
 	e := newTestEnv(t)
-	r := e.newBrowser().do(http.MethodPost, "/signout", nil)
-	if r.status != http.StatusOK || e.google.Stats().RevokeRequests != 0 || !strings.Contains(r.body, "was not signed in") {
-		t.Fatalf("status %d, %d revoke requests; want 200 and none", r.status, e.google.Stats().RevokeRequests)
+	b := e.newBrowser()
+	r := b.do(http.MethodPost, "/signout", sameOrigin)
+	if r.status != http.StatusSeeOther || r.location() != "/signout" || e.google.Stats().RevokeRequests != 0 {
+		t.Fatalf("status %d location %q, %d revoke requests; want 303 /signout and none", r.status, r.location(), e.google.Stats().RevokeRequests)
+	}
+	if page := b.get("/signout"); !strings.Contains(page.body, "not signed in") {
+		t.Fatalf("page %q, want it to say the browser was not signed in", page.body)
+	}
+	// An outcome the app does not write is ignored.
+	if page := b.get("/signout?revocation=%3Cb%3E"); !strings.Contains(page.body, "not signed in") {
+		t.Fatalf("an unknown outcome gave %q", page.body)
 	}
 }

@@ -1,0 +1,271 @@
+package oauthgmail
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+	"google.golang.org/api/drive/v3"
+
+	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+	"example.com/gcf-oauth-gmail/internal/session"
+)
+
+// withListFiles adds ListFiles (example_test.go) to the app and Drive's
+// files.list to the emulator.
+func withListFiles(t *testing.T) *testEnv {
+	t.Helper()
+	e := newTestEnv(t, func(c *envConfig) { c.functions = append(Functions(), listFilesFunction) })
+	emulateDriveFiles(e.google)
+	return e
+}
+
+func TestASignInReturnsToTheFunctionThatAskedForIt(t *testing.T) {
+	e := withListFiles(t)
+	b := e.newBrowser()
+	first := b.get("/listfiles")
+	if first.status != http.StatusFound || first.location() != "/oauth2init?next=listfiles" {
+		t.Fatalf("listfiles without a session: %d %q, want 302 /oauth2init?next=listfiles", first.status, first.location())
+	}
+	auth := b.get(first.location())
+	callback := b.get(b.consent(auth.location(), demoEmail))
+	if callback.status != http.StatusFound || callback.location() != "/listfiles" {
+		t.Fatalf("callback: %d %q, want 302 /listfiles", callback.status, callback.location())
+	}
+	if r := b.get("/listfiles"); r.status != http.StatusOK || !strings.Contains(r.body, "Budget 2026") {
+		t.Fatalf("listfiles after sign-in: %d %q", r.status, r.body)
+	}
+	// Signed in, oauth2init goes straight to the function asked for.
+	if r := b.get("/oauth2init?next=listfiles"); r.status != http.StatusFound || r.location() != "/listfiles" {
+		t.Fatalf("oauth2init?next=listfiles when signed in: %d %q", r.status, r.location())
+	}
+}
+
+func TestASignInReturnsOnlyToTheAppsOwnFunctions(t *testing.T) {
+	e := withListFiles(t)
+	for _, next := range []string{"", "//evil.example", "https://evil.example/listfiles", "/listfiles", "oauth2init", "oauth2callback", "signout", "listfiles/../x", "LISTFILES", "listlabels"} {
+		b := e.newBrowser()
+		callback := b.get(b.consent(b.get("/oauth2init?next="+url.QueryEscape(next)).location(), demoEmail))
+		if callback.status != http.StatusFound || callback.location() != "/listlabels" {
+			t.Errorf("next=%q: callback %d %q, want 302 /listlabels", next, callback.status, callback.location())
+		}
+	}
+}
+
+func TestAGoogleRefusalForAMissingScopeAsksForConsentAgain(t *testing.T) {
+	e := newTestEnv(t)
+	b := e.newBrowser()
+	b.signIn(demoEmail)
+	e.google.FailGmail(fakegoogle.Fault{Status: http.StatusForbidden, Reason: "insufficientPermissions"})
+	r := b.get("/listlabels")
+	if r.status != http.StatusForbidden || !strings.Contains(r.body, `href="/oauth2init"`) {
+		t.Fatalf("status %d body %q, want a 403 page leading to /oauth2init", r.status, r.body)
+	}
+	if c := r.cookie(sessionCookie); c == nil || c.MaxAge >= 0 {
+		t.Fatal("the session was not cleared")
+	}
+	e.google.ClearFaults()
+	// The next sign-in shows the consent screen, instead of a session
+	// that leads back to the same refusal.
+	auth, _ := url.Parse(b.startSignIn())
+	if auth.Query().Get("prompt") != "consent" {
+		t.Fatalf("sign-in after the refusal: %s, want prompt=consent", auth.RawQuery)
+	}
+	callback := b.get(b.consent(auth.String(), demoEmail))
+	if c := callback.cookie(consentCookie); callback.location() != "/listlabels" || c == nil || c.MaxAge >= 0 {
+		t.Fatalf("callback %d %q; want /listlabels and the consent marker cleared", callback.status, callback.location())
+	}
+	b.setCookie(sessionCookie, "signed-out")
+	if auth, _ := url.Parse(b.startSignIn()); auth.Query().Get("prompt") != "" {
+		t.Fatalf("a later sign-in still asks for consent: %s", auth.RawQuery)
+	}
+}
+
+func TestACallbackWithoutEveryScopeKeepsNothingAndOffersToChooseAgain(t *testing.T) {
+	e := withListFiles(t)
+	b := e.newBrowser()
+	authURL := b.startSignIn()
+	// The person unticks Gmail on the consent screen.
+	callback, err := e.google.ApproveScopes(authURL, demoEmail, []string{drive.DriveMetadataReadonlyScope})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretsBefore := len(e.google.Secrets())
+	r := b.get(callback.String())
+	if r.status != http.StatusForbidden || !strings.Contains(r.body, "View your email messages and settings") || !strings.Contains(r.body, `href="/oauth2init"`) {
+		t.Fatalf("status %d body %q, want 403 naming the missing access and linking /oauth2init", r.status, r.body)
+	}
+	if c := r.cookie(sessionCookie); c != nil && c.MaxAge > 0 {
+		t.Fatal("a session was kept without the scopes the app needs")
+	}
+	issued := e.google.Secrets()[secretsBefore:]
+	if len(issued) == 0 || !e.google.IsRevoked(issued[0]) {
+		t.Errorf("the partial token was not given back to Google")
+	}
+	if auth, _ := url.Parse(b.startSignIn()); auth.Query().Get("prompt") != "consent" {
+		t.Fatalf("the next sign-in does not ask for consent: %s", auth.RawQuery)
+	}
+}
+
+func TestMissingScopesReadsTheTokenResponse(t *testing.T) {
+	a := &app{oauth: &oauth2.Config{Scopes: []string{"a", "b"}}}
+	tests := []struct {
+		name  string
+		extra map[string]any
+		want  string
+	}{
+		{"no scope field: what was asked", nil, ""},
+		{"all granted, in another order", map[string]any{"scope": "b a"}, ""},
+		{"more than asked", map[string]any{"scope": "a b c"}, ""},
+		{"one missing", map[string]any{"scope": "a"}, "b"},
+		{"empty", map[string]any{"scope": ""}, "a b"},
+		{"not a string", map[string]any{"scope": 42}, "a b"},
+	}
+	for _, tt := range tests {
+		tok := (&oauth2.Token{AccessToken: "x"}).WithExtra(tt.extra)
+		if got := strings.Join(a.missingScopes(tok), " "); got != tt.want {
+			t.Errorf("%s: missing %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestOAuth2InitMovesToTheRedirectURLsHostFirst(t *testing.T) {
+	e := newTestEnv(t)
+	port := e.server.URL[strings.LastIndex(e.server.URL, ":")+1:]
+	e.useTransport(map[string]string{"REDIRECT_URL": "http://localhost:" + port + "/oauth2callback"})
+	e.google.AllowRedirectURI("http://localhost:" + port + "/oauth2callback")
+	b := e.newBrowser() // at 127.0.0.1
+	r := b.get("/oauth2init?next=listlabels&x=1")
+	if r.status != http.StatusFound || r.location() != "http://localhost:"+port+"/oauth2init?next=listlabels&x=1" {
+		t.Fatalf("oauth2init at 127.0.0.1: %d %q, want 302 to the same path and query at localhost", r.status, r.location())
+	}
+	if len(r.cookies) != 0 {
+		t.Fatalf("cookies set before moving to the redirect URL's host: %v", r.cookies)
+	}
+	local := e.newBrowser()
+	local.base = "http://localhost:" + port
+	if r := local.get("/oauth2init"); r.status != http.StatusFound || !strings.HasPrefix(r.location(), e.googleURL) {
+		t.Fatalf("oauth2init at localhost: %d %q, want 302 to Google", r.status, r.location())
+	}
+}
+
+func TestSameHostIgnoresCaseAndDefaultPorts(t *testing.T) {
+	tests := []struct {
+		request, scheme, redirect string
+		want                      bool
+	}{
+		{"r-p.cloudfunctions.net", "https", "r-p.cloudfunctions.net", true},
+		{"R-P.CloudFunctions.net", "https", "r-p.cloudfunctions.net", true},
+		{"r-p.cloudfunctions.net:443", "https", "r-p.cloudfunctions.net", true},
+		{"r-p.cloudfunctions.net", "https", "r-p.cloudfunctions.net:443", true},
+		{"localhost:8080", "http", "localhost:8080", true},
+		{"localhost", "http", "localhost:80", true},
+		{"127.0.0.1:8080", "http", "localhost:8080", false},
+		{"localhost:8081", "http", "localhost:8080", false},
+		{"oauth2init-abc-ew.a.run.app", "https", "r-p.cloudfunctions.net", false},
+		{"[::1]:8080", "http", "[::1]:8080", true},
+	}
+	for _, tt := range tests {
+		if got := sameHost(tt.request, tt.scheme, tt.redirect); got != tt.want {
+			t.Errorf("sameHost(%q, %q, %q) = %v, want %v", tt.request, tt.scheme, tt.redirect, got, tt.want)
+		}
+	}
+}
+
+func TestEveryResponseOverHTTPSCarriesHSTS(t *testing.T) {
+	e := newTestEnv(t)
+	vars := appVars("https://r-p.cloudfunctions.net", e.googleURL, e.google.Options(), nil)
+	a := buildApp(t, vars, appOptions{})
+	for _, f := range a.functions {
+		for _, method := range []string{http.MethodGet, http.MethodDelete} {
+			req := httptest.NewRequest(method, "https://r-p.cloudfunctions.net/"+f.Name, nil)
+			rec := newRecorder()
+			a.bind(f.Handler).ServeHTTP(rec, req)
+			hsts := rec.Header().Get("Strict-Transport-Security")
+			var maxAge int
+			if _, err := fmt.Sscanf(hsts, "max-age=%d", &maxAge); err != nil || maxAge < 180*24*3600 {
+				t.Errorf("%s /%s: status %d, Strict-Transport-Security %q, want a max-age of at least 180 days", method, f.Name, rec.Code, hsts)
+			}
+		}
+	}
+	// Not over plain http.
+	rec := newRecorder()
+	e.handler("oauth2init").ServeHTTP(rec, httptest.NewRequest(http.MethodGet, e.server.URL+"/oauth2init", nil))
+	if got := rec.Header().Get("Strict-Transport-Security"); got != "" {
+		t.Errorf("over http: Strict-Transport-Security %q", got)
+	}
+}
+
+func TestASessionSealedWithThePreviousKeyIsReissuedUnderTheCurrentOne(t *testing.T) {
+	e := newTestEnv(t)
+	b := e.newBrowser()
+	b.signIn(demoEmail) // sealed with testKey
+	newKey := strings.Repeat("N", 43)
+	e.useTransport(map[string]string{"COOKIE_SECRET": newKey, "COOKIE_SECRET_PREVIOUS": testKey})
+	r := b.get("/listlabels")
+	if r.status != http.StatusOK {
+		t.Fatalf("listlabels after the rotation: status %d, want 200", r.status)
+	}
+	if c := r.cookie(sessionCookie); c == nil || c.MaxAge <= 0 {
+		t.Fatal("the session was not written again under the new key")
+	}
+	// After the next rotation the first key is gone, and the session still
+	// works because it was written again.
+	e.useTransport(map[string]string{"COOKIE_SECRET": strings.Repeat("M", 43), "COOKIE_SECRET_PREVIOUS": newKey})
+	if r := b.get("/listlabels"); r.status != http.StatusOK {
+		t.Fatalf("listlabels after a second rotation: status %d, want 200", r.status)
+	}
+	if r := b.get("/listlabels"); r.cookie(sessionCookie) != nil {
+		t.Fatal("a session already under the current key was written again")
+	}
+}
+
+func TestDiscardedSessionsHaveTheirRefreshTokenRevoked(t *testing.T) {
+	refreshTokenOf := func(b *browser) string {
+		req, _ := http.NewRequest(http.MethodGet, "/", nil)
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: b.cookieValue(sessionCookie)})
+		s, err := b.env.app.store.Session(req)
+		if err != nil && err != session.ErrExpired {
+			b.t.Fatal(err)
+		}
+		return s.Token.RefreshToken
+	}
+	t.Run("expired", func(t *testing.T) {
+		for _, visit := range []string{"/listlabels", "/oauth2init"} {
+			e := newTestEnv(t, func(c *envConfig) { c.vars["ACCESS_TYPE"] = "offline" })
+			b := e.newBrowser()
+			b.signIn(demoEmail)
+			rt := refreshTokenOf(b)
+			e.clock.advance(session.SessionLifetime + time.Minute)
+			if r := b.get(visit); r.status != http.StatusFound {
+				t.Fatalf("%s with an expired session: status %d", visit, r.status)
+			}
+			if !e.google.IsRevoked(rt) {
+				t.Errorf("%s: the expired session's refresh token was not revoked", visit)
+			}
+		}
+	})
+	t.Run("replaced by a new sign-in", func(t *testing.T) {
+		e := newTestEnv(t, func(c *envConfig) { c.vars["ACCESS_TYPE"] = "offline" })
+		b := e.newBrowser()
+		b.signIn(demoEmail)
+		old := refreshTokenOf(b)
+		// A sign-in started in another tab before this session existed
+		// finishes in the same browser, over the session.
+		other := e.newBrowser()
+		authURL := other.startSignIn()
+		b.setCookie(loginCookie, other.cookieValue(loginCookie))
+		r := b.get(b.consent(authURL, demoEmail))
+		if r.status != http.StatusFound {
+			t.Fatalf("second sign-in: status %d", r.status)
+		}
+		if refreshTokenOf(b) == old || !e.google.IsRevoked(old) {
+			t.Fatal("the replaced session's refresh token was not revoked")
+		}
+	})
+}
