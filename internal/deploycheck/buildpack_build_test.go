@@ -1,15 +1,11 @@
 package deploycheck
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -95,7 +91,11 @@ func buildLikeBuildpack(root, dir, git, goTool string) (*functionBuild, error) {
 	}
 
 	start := time.Now()
-	uploaded, err := uploadedFiles(root, git)
+	rules, err := os.ReadFile(filepath.Join(root, ".gcloudignore"))
+	if err != nil {
+		return nil, fmt.Errorf("reading .gcloudignore: %w", err)
+	}
+	uploaded, err := uploadedFiles(root, git, rules)
 	if err != nil {
 		return nil, err
 	}
@@ -205,76 +205,6 @@ func goCommand(goTool, dir string, args ...string) ([]byte, error) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
 	return cmd.CombinedOutput()
-}
-
-// uploadedFiles lists what `gcloud functions deploy --source=.` uploads from root: every file of the
-// working tree, tracked by git or not, that .gcloudignore does not exclude. gcloud reads
-// .gcloudignore with gitignore's syntax, so git's own matcher applies it, in a scratch repository
-// where no other ignore file (the repository's .gitignore, a global one) has a say.
-func uploadedFiles(root, git string) ([]string, error) {
-	rules, err := os.ReadFile(filepath.Join(root, ".gcloudignore"))
-	if err != nil {
-		return nil, fmt.Errorf("reading .gcloudignore: %w", err)
-	}
-	var all []string
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		if d.IsDir() && rel == ".git" {
-			return filepath.SkipDir // git's store; .gcloudignore's ".git/" is checked below all the same
-		}
-		if d.Type().IsRegular() {
-			all = append(all, filepath.ToSlash(rel))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("listing the working tree: %w", err)
-	}
-	all = append(all, ".git/HEAD", ".git/config")
-
-	scratch, err := os.MkdirTemp("", "deploycheck-gcloudignore-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(scratch)
-	if err := os.WriteFile(filepath.Join(scratch, ".gitignore"), rules, 0o644); err != nil {
-		return nil, err
-	}
-	gitEnv := []string{"HOME=" + scratch, "XDG_CONFIG_HOME=" + scratch, "GIT_CONFIG_NOSYSTEM=1",
-		"GIT_CONFIG_GLOBAL=" + os.DevNull, "PATH=" + os.Getenv("PATH")}
-	initCmd := exec.Command(git, "init", "-q")
-	initCmd.Dir, initCmd.Env = scratch, gitEnv
-	if out, err := initCmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("git init: %v\n%s", err, out)
-	}
-	check := exec.Command(git, "check-ignore", "--no-index", "--stdin", "-z")
-	check.Dir, check.Env = scratch, gitEnv
-	check.Stdin = strings.NewReader(strings.Join(all, "\x00") + "\x00")
-	var stderr bytes.Buffer
-	check.Stderr = &stderr
-	out, err := check.Output()
-	var exit *exec.ExitError
-	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) { // 1: nothing is ignored
-		return nil, fmt.Errorf("git check-ignore: %v\n%s", err, stderr.String())
-	}
-	ignored := map[string]bool{}
-	for _, name := range strings.Split(string(out), "\x00") {
-		ignored[name] = true
-	}
-	if !ignored[".git/HEAD"] || !ignored[".git/config"] {
-		return nil, errors.New(".gcloudignore does not exclude .git/: gcloud would upload the repository's history")
-	}
-	var uploaded []string
-	for _, name := range all {
-		if !ignored[name] {
-			uploaded = append(uploaded, name)
-		}
-	}
-	slices.Sort(uploaded)
-	return uploaded, nil
 }
 
 func copyTreeFile(from, to string) error {
