@@ -21,7 +21,7 @@ import (
 func TestBuildpackStyleBuildServesEachFunction(t *testing.T) {
 	t.Parallel()
 	b := builtFunction(t)
-	t.Logf("built %s behind a generated %s: %s", b.module, appModule, strings.Join(b.steps, "; "))
+	t.Logf("built %s with a generated %s/%s: %s", b.module, b.module, appPackageDir, strings.Join(b.steps, "; "))
 	t.Logf("uploaded (%d files): %s", len(b.uploaded), strings.Join(b.uploaded, " "))
 	if len(b.unused) > 0 {
 		t.Logf("uploaded but not read by the build (a change to one redeploys every function all the same): %s", strings.Join(b.unused, " "))
@@ -130,5 +130,22 @@ func TestBuildpackStyleBuildServesEachFunction(t *testing.T) {
 				t.Errorf("deployed without COOKIE_SECRET, %s did not say so: want its output to name COOKIE_SECRET\n%s", tt.function, out)
 			}
 		})
+	}
+}
+
+// TestBuildpackTidyNeedsNothingBeyondTheUploadedGoSum checks that the buildpack's go mod tidy over
+// the upload only drops requirements (those of the packages and tests left behind): a requirement
+// or checksum it added would be a module the build fetches unpinned by the repository's go.sum.
+func TestBuildpackTidyNeedsNothingBeyondTheUploadedGoSum(t *testing.T) {
+	t.Parallel()
+	b := builtFunction(t)
+	if len(b.tidied.modRemoved) > 0 {
+		t.Logf("go mod tidy dropped, from the deployed go.mod, the requirements no uploaded package needs: %s", strings.Join(b.tidied.modRemoved, ", "))
+	}
+	if len(b.tidied.modAdded) > 0 {
+		t.Errorf("go mod tidy added requirements to the uploaded go.mod: %s\nwant none: run go mod tidy in the repository", strings.Join(b.tidied.modAdded, ", "))
+	}
+	if len(b.tidied.sumAdded) > 0 {
+		t.Errorf("go mod tidy added checksums the repository's go.sum lacks:\n%s\nwant none: run go mod tidy in the repository", strings.Join(b.tidied.sumAdded, "\n"))
 	}
 }
