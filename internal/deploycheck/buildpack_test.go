@@ -1,12 +1,19 @@
 package deploycheck
 
 import (
+	"errors"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
+	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +21,7 @@ import (
 	oauthgmail "example.com/gcf-oauth-gmail"
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
 	"example.com/gcf-oauth-gmail/internal/fakegoogle/fakegoogletest"
+	"example.com/gcf-oauth-gmail/internal/testhost"
 )
 
 // TestBuildpackBuildServesEveryFunction builds what .gcloudignore uploads as Google's Go buildpack
@@ -176,6 +184,155 @@ func TestBuildpackTidyNeedsNothingBeyondTheUploadedGoSum(t *testing.T) {
 	if len(b.tidied.sumAdded) > 0 {
 		t.Errorf("go mod tidy added checksums the repository's go.sum lacks:\n%s\nwant none: run go mod tidy in the repository", strings.Join(b.tidied.sumAdded, "\n"))
 	}
+}
+
+// TestBuildpackBuildFailsAtTidyWhenTheUploadMissesAnImportedPackage shows that the build fails as
+// the buildpack's does when .gcloudignore leaves behind a package that an uploaded package imports:
+// at go mod tidy, which loads every package of the module, with a message naming both packages.
+// The control, the same upload with the missing packages, builds.
+func TestBuildpackBuildFailsAtTidyWhenTheUploadMissesAnImportedPackage(t *testing.T) {
+	t.Parallel()
+	root := testhost.RepoRoot(t)
+	git := gitForGcloudignore(t)
+	goTool := goCommandPath(t)
+	rules, err := os.ReadFile(filepath.Join(root, ".gcloudignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	module := moduleOf(t, root)
+	upload := func(t *testing.T, rules []byte) []string {
+		t.Helper()
+		files, err := uploadedFiles(root, git, rules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return files
+	}
+
+	withCmd := withoutRule(t, rules, "/cmd/")
+	cmdImports := moduleImports(t, root, "cmd", module)
+	t.Run("cmd/ uploaded without a package it imports", func(t *testing.T) {
+		t.Parallel()
+		files := upload(t, withCmd)
+		missing := notUploaded(cmdImports, files)
+		if len(missing) == 0 {
+			t.Skip("cmd/ imports no package that .gcloudignore leaves behind")
+		}
+		_, err := buildLikeBuildpack(root, files, t.TempDir(), goTool)
+		wantTidyToMiss(t, err, module+"/cmd", module+"/"+missing[0])
+	})
+
+	t.Run("cmd/ uploaded with the packages it imports", func(t *testing.T) {
+		t.Parallel()
+		withAll := withCmd
+		for _, dir := range notUploaded(cmdImports, upload(t, withCmd)) {
+			withAll = fmt.Appendf(slices.Clip(withAll), "\n!/%s/\n", dir)
+		}
+		files := upload(t, withAll)
+		if missing := notUploaded(cmdImports, files); len(missing) > 0 {
+			t.Fatalf("re-including %s did not upload it; the control needs it", strings.Join(missing, ", "))
+		}
+		if _, err := buildLikeBuildpack(root, files, t.TempDir(), goTool); err != nil {
+			t.Errorf("the upload with cmd/ and every package it imports did not build: %v", err)
+		}
+	})
+
+	t.Run("the function package without a package it imports", func(t *testing.T) {
+		t.Parallel()
+		imports := moduleImports(t, root, ".", module)
+		if len(imports) == 0 {
+			t.Skip("the function package imports no package of its module")
+		}
+		dropped := imports[0]
+		files := upload(t, fmt.Appendf(slices.Clip(rules), "\n/%s/\n", dropped))
+		if missing := notUploaded(imports, files); !slices.Contains(missing, dropped) {
+			t.Fatalf("the rule /%s/ did not leave %s behind", dropped, dropped)
+		}
+		_, err := buildLikeBuildpack(root, files, t.TempDir(), goTool)
+		wantTidyToMiss(t, err, module, module+"/"+dropped)
+	})
+}
+
+// wantTidyToMiss checks that err is the build's go mod tidy failing because importer imports
+// missing, a package the upload lacks, in the go command's words.
+func wantTidyToMiss(t *testing.T, err error, importer, missing string) {
+	t.Helper()
+	var step *stepError
+	if !errors.As(err, &step) || step.step != "go mod tidy" {
+		t.Fatalf("building an upload without %s: got %v, want go mod tidy to fail", missing, err)
+	}
+	for _, want := range []string{importer + " imports\n\t" + missing + ": ", "cannot find module providing package " + missing} {
+		if !strings.Contains(step.output, want) {
+			t.Errorf("go mod tidy failed without saying %q:\n%s", want, step.output)
+		}
+	}
+	t.Logf("as the buildpack's would, the build failed at %s", err)
+}
+
+// withoutRule returns rules less the line rule, which must be there.
+func withoutRule(t *testing.T, rules []byte, rule string) []byte {
+	t.Helper()
+	lines := strings.Split(string(rules), "\n")
+	kept := slices.DeleteFunc(slices.Clone(lines), func(line string) bool { return strings.TrimSpace(line) == rule })
+	if len(kept) == len(lines) {
+		t.Fatalf(".gcloudignore has no line %s; this test leaves it out to upload more", rule)
+	}
+	return []byte(strings.Join(kept, "\n"))
+}
+
+var moduleLine = regexp.MustCompile(`(?m)^module\s+(\S+)`)
+
+// moduleOf is the module path of root's go.mod.
+func moduleOf(t *testing.T, root string) string {
+	t.Helper()
+	goMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := moduleLine.FindSubmatch(goMod)
+	if m == nil {
+		t.Fatal("go.mod has no module line")
+	}
+	return string(m[1])
+}
+
+// moduleImports lists, sorted, the packages of module that the package in root/dir imports, as
+// slash-separated directories relative to root. Test files do not count.
+func moduleImports(t *testing.T, root, dir, module string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(dir), "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imports []string
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if rel, ok := strings.CutPrefix(p, module+"/"); ok && !slices.Contains(imports, rel) {
+				imports = append(imports, rel)
+			}
+		}
+	}
+	slices.Sort(imports)
+	return imports
+}
+
+// notUploaded returns the package directories of dirs that hold no uploaded .go file.
+func notUploaded(dirs, uploaded []string) []string {
+	var missing []string
+	for _, dir := range dirs {
+		if !slices.ContainsFunc(uploaded, func(name string) bool { return path.Dir(name) == dir && path.Ext(name) == ".go" }) {
+			missing = append(missing, dir)
+		}
+	}
+	return missing
 }
 
 // withHeader returns a copy of h with name set to value.
