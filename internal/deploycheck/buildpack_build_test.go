@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,24 +19,55 @@ import (
 	"example.com/gcf-oauth-gmail/internal/testhost"
 )
 
-// sourceDirName is where Google's Go buildpack moves the uploaded source, and so where a deployed
-// function finds it relative to its working directory.
-const sourceDirName = "serverless_function_source_code"
+// What Google's Go buildpack does with a function's upload (the google.go.functions-framework and
+// google.go.build buildpacks: cmd/go/functions_framework and cmd/go/build in
+// GoogleCloudPlatform/buildpacks).
+const (
+	// sourceDirName is where the buildpack moves the upload, inside the image's working directory,
+	// and so where a deployed function finds its files relative to its working directory.
+	sourceDirName = "serverless_function_source_code"
+	// appPackageDir is where the buildpack writes the main package it generates: a directory of the
+	// function's own module, so that the program is built from that module, its go.mod and go.sum.
+	appPackageDir = "functions.local/app"
+	// frameworkModule is functions-framework-go, which the generated main package starts.
+	frameworkModule = "github.com/GoogleCloudPlatform/functions-framework-go"
+	// frameworkVersion is the version the buildpack adds to go.mod when go.mod requires none.
+	frameworkVersion = "v1.9.2"
+	// declarativePackage, when the function package imports it, makes the buildpack generate a main
+	// package that only imports the function package: its init registers the functions.
+	declarativePackage = frameworkModule + "/functions"
+)
 
-// appModule is the module of the main package that the buildpack generates.
-const appModule = "functions.local/app"
-
-// functionBuild is the repository built the way Google's Go buildpack builds a function: the
-// upload (the files .gcloudignore lets through) in serverless_function_source_code/, and a
-// generated main package, in a module of its own, that imports the function package by its module
-// path and starts functions-framework.
+// functionBuild is what the buildpack makes of an upload: the image's working directory and the
+// program.
 type functionBuild struct {
-	module   string   // the function's module path, from its go.mod
-	source   string   // the upload, as the buildpack lays it out
-	binary   string   // the function's program
-	uploaded []string // the uploaded files, slash-separated and relative to the repository root
-	unused   []string // the uploaded files the build did not read
-	steps    []string // what the build did and how long each step took
+	module    string   // the function's module path, from its go.mod
+	workspace string   // the image's working directory: serverless_function_source_code/ and nothing else
+	source    string   // workspace/serverless_function_source_code: the upload, the function's module
+	binary    string   // the program, outside the workspace as in the buildpack's bin layer
+	uploaded  []string // the uploaded files, slash-separated and relative to the repository root
+	unused    []string // the uploaded files the program's build did not read
+	tidied    tidyChanges
+	steps     []string // what the build did and how long each step took
+}
+
+// tidyChanges is what the buildpack's go mod tidy changed in the uploaded go.mod and go.sum.
+type tidyChanges struct {
+	modRemoved, modAdded []string // requirements of go.mod, as "path version"
+	sumAdded             []string // lines of go.sum
+}
+
+// stepError is a build step that failed, as the buildpack's log would show it: the command, the
+// directory it ran in, and its output.
+type stepError struct {
+	step   string
+	dir    string
+	output string
+	err    error
+}
+
+func (e *stepError) Error() string {
+	return fmt.Sprintf("%s (in %s): %v\n%s", e.step, e.dir, e.err, e.output)
 }
 
 var (
@@ -55,23 +87,30 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// builtFunction builds the function once per test binary and returns the build.
+// builtFunction builds what .gcloudignore uploads, once per test binary, and returns the build.
 func builtFunction(t *testing.T) *functionBuild {
 	t.Helper()
 	root := testhost.RepoRoot(t)
 	git := gitForGcloudignore(t)
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is not on PATH: %v", err)
-	}
+	goTool := goCommandPath(t)
 	buildOnce.Do(func() {
-		buildRoot, buildErr = os.MkdirTemp("", "deploycheck-buildpack-")
-		if buildErr == nil {
-			built, buildErr = buildLikeBuildpack(root, buildRoot, git, goTool)
-		}
+		built, buildErr = func() (*functionBuild, error) {
+			rules, err := os.ReadFile(filepath.Join(root, ".gcloudignore"))
+			if err != nil {
+				return nil, fmt.Errorf("reading .gcloudignore: %w", err)
+			}
+			upload, err := uploadedFiles(root, git, rules)
+			if err != nil {
+				return nil, err
+			}
+			if buildRoot, err = os.MkdirTemp("", "deploycheck-buildpack-"); err != nil {
+				return nil, err
+			}
+			return buildLikeBuildpack(root, upload, buildRoot, goTool)
+		}()
 	})
 	if buildErr != nil {
-		t.Fatalf("building the function as Google's Go buildpack does, from what .gcloudignore uploads: %v", buildErr)
+		t.Fatalf("building what .gcloudignore uploads as Google's Go buildpack does: %v", buildErr)
 	}
 	return built
 }
@@ -88,99 +127,235 @@ func gitForGcloudignore(t *testing.T) string {
 	return git
 }
 
-func buildLikeBuildpack(root, dir, git, goTool string) (*functionBuild, error) {
-	b := &functionBuild{source: filepath.Join(dir, sourceDirName), binary: filepath.Join(dir, "bin", "function")}
-	step := func(what string, start time.Time) {
-		b.steps = append(b.steps, fmt.Sprintf("%s: %v", what, time.Since(start).Round(time.Millisecond)))
+func goCommandPath(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is not on PATH: %v", err)
 	}
+	return goTool
+}
 
-	start := time.Now()
-	uploaded, err := uploadedFiles(root, git)
+// buildLikeBuildpack builds upload, the files of root that gcloud uploads, in dir as the buildpack
+// builds a function whose source has a go.mod:
+//
+//  1. the upload lands in the image's working directory, and everything in it but .google* moves
+//     into serverless_function_source_code/;
+//  2. the .go files there name the function package (one package, all files, whatever their build
+//     constraints or name), and tell whether it imports functions-framework's functions package;
+//  3. go list -m names the module, which is the function package's import path;
+//  4. go.mod must require functions-framework, or go mod edit adds it at frameworkVersion;
+//  5. main.go is written in serverless_function_source_code/functions.local/app/;
+//  6. go mod tidy runs in serverless_function_source_code/, over every package of the module: the
+//     upload's and the generated one;
+//  7. go build -o <bin layer>/main <that directory>, from serverless_function_source_code/, with
+//     no flags (deploy.sh sets no GOOGLE_GOGCFLAGS or GOOGLE_GOLDFLAGS).
+//
+// A failed step is a *stepError.
+func buildLikeBuildpack(root string, upload []string, dir, goTool string) (*functionBuild, error) {
+	env, err := buildEnvironment(goTool)
 	if err != nil {
 		return nil, err
 	}
-	b.uploaded = uploaded
-	for _, name := range uploaded {
-		if err := copyTreeFile(filepath.Join(root, filepath.FromSlash(name)), filepath.Join(b.source, filepath.FromSlash(name))); err != nil {
-			return nil, err
-		}
+	b := &functionBuild{
+		workspace: filepath.Join(dir, "workspace"),
+		binary:    filepath.Join(dir, "layers", "bin", "main"),
+		uploaded:  upload,
 	}
-	step(fmt.Sprintf("copy the %d uploaded files", len(uploaded)), start)
+	b.source = filepath.Join(b.workspace, sourceDirName)
+	timed := func(step string, run func() error) error {
+		start := time.Now()
+		err := run()
+		b.steps = append(b.steps, fmt.Sprintf("%s: %v", step, time.Since(start).Round(time.Millisecond)))
+		return err
+	}
+	goRun := func(step string, args ...string) (string, error) {
+		cmd := exec.Command(goTool, args...)
+		cmd.Dir, cmd.Env = b.source, env
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			return "", &stepError{step: step, dir: sourceDirName, output: stdout.String() + stderr.String(), err: err}
+		}
+		return stdout.String(), nil
+	}
 
-	goMod, err := os.ReadFile(filepath.Join(b.source, "go.mod"))
+	err = timed(fmt.Sprintf("unpack the %d uploaded files", len(upload)), func() error {
+		for _, name := range upload {
+			if err := copyTreeFile(filepath.Join(root, filepath.FromSlash(name)), filepath.Join(b.workspace, filepath.FromSlash(name))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("the upload has no go.mod (is it in .gcloudignore?): %w", err)
+		return nil, err
 	}
-	module := regexp.MustCompile(`(?m)^module\s+(\S+)`).FindSubmatch(goMod)
-	goLine := regexp.MustCompile(`(?m)^go\s+(\S+)`).FindSubmatch(goMod)
-	if module == nil || goLine == nil {
-		return nil, fmt.Errorf("the uploaded go.mod lacks a module or a go line:\n%s", goMod)
-	}
-	b.module = string(module[1])
 
-	app := filepath.Join(dir, "main")
-	files := map[string]string{
-		"go.mod": fmt.Sprintf("module %s\n\ngo %s\n\nrequire %s v0.0.0\n\nreplace %s => ../%s\n",
-			appModule, goLine[1], b.module, b.module, sourceDirName),
-		"main.go": fmt.Sprintf(generatedMain, b.module),
+	if err := timed("move the upload into "+sourceDirName+"/", b.moveUploadIntoSource); err != nil {
+		return nil, err
 	}
-	// The function's go.sum seeds the checksums, as the buildpack's own tidy in the function's
-	// directory would find them; tidy adds what the generated module needs on top.
-	if sum, err := os.ReadFile(filepath.Join(b.source, "go.sum")); err == nil {
-		files["go.sum"] = string(sum)
+
+	pkgName, imports, err := functionPackage(b.source)
+	if err != nil {
+		return nil, &stepError{step: "naming the function package", dir: sourceDirName, err: err}
 	}
-	for name, content := range files {
-		if err := writeTreeFile(filepath.Join(app, name), []byte(content), 0o644); err != nil {
+	if _, err := os.Stat(filepath.Join(b.source, "go.mod")); err != nil {
+		return nil, fmt.Errorf("the upload has no go.mod (is it in .gcloudignore?); the buildpack would build it in GOPATH mode, which this build does not model: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(b.source, "vendor")); err == nil {
+		return nil, errors.New("the upload has a vendor directory; the buildpack builds those another way, which this build does not model")
+	}
+	if _, err := os.Stat(filepath.Join(b.source, "go.sum")); err != nil {
+		if err := timed("go mod tidy, for want of a go.sum", func() error {
+			_, err := goRun("go mod tidy", "mod", "tidy")
+			return err
+		}); err != nil {
 			return nil, err
 		}
 	}
 
-	// -e: tidy also wants the modules of the tests of dependencies, which an offline module cache
-	// may lack. The build that follows fails, with a clear message, on anything the program needs.
-	start = time.Now()
-	if out, err := goCommand(goTool, app, "mod", "tidy", "-e"); err != nil {
-		return nil, fmt.Errorf("go mod tidy in the generated module: %v\n%s", err, out)
+	out, err := goRun("go list -m", "list", "-m")
+	if err != nil {
+		return nil, err
 	}
-	step("go mod tidy -e in the generated module", start)
-
-	start = time.Now()
-	if out, err := goCommand(goTool, app, "build", "-o", b.binary, "."); err != nil {
-		tidied, _ := os.ReadFile(filepath.Join(app, "go.mod"))
-		return nil, fmt.Errorf("go build of the generated main package: %v\n%s\ngenerated go.mod after tidy:\n%s", err, out, tidied)
+	b.module = strings.TrimSpace(out)
+	if first, _, _ := strings.Cut(b.module, "/"); !strings.Contains(first, ".") {
+		return nil, fmt.Errorf("the buildpack refuses the module path %q: its first element must contain a dot", b.module)
 	}
-	step("go build", start)
+	// The function package is the module's root package, unless the working directory has a
+	// directory named after the package (it holds only serverless_function_source_code/ by now).
+	pkgPath := b.module
+	if _, err := os.Stat(filepath.Join(b.workspace, pkgName)); err == nil {
+		pkgPath = b.module + "/" + pkgName
+	}
 
-	// The files the build read: what the upload cannot do without.
-	start = time.Now()
-	out, err := goCommand(goTool, app, "list", "-deps", "-f", `{{if .Module}}{{if eq .Module.Path "`+b.module+`"}}{{$dir := .Dir}}{{range .GoFiles}}{{$dir}}/{{.}}
+	if _, err := goRun("go list -m "+frameworkModule, "list", "-m", "-f", "{{.Version}}", frameworkModule); err != nil {
+		if _, err := goRun("go mod edit -require", "mod", "edit", "-require", frameworkModule+"@"+frameworkVersion); err != nil {
+			return nil, err
+		}
+	}
+	if !imports[declarativePackage] {
+		return nil, fmt.Errorf("the function package does not import %s: the buildpack would generate a main package that registers FUNCTION_TARGET's exported function, built once per function, which this build does not model", declarativePackage)
+	}
+	if err := writeTreeFile(filepath.Join(b.source, filepath.FromSlash(appPackageDir), "main.go"), fmt.Appendf(nil, generatedMain, pkgPath), 0o644); err != nil {
+		return nil, err
+	}
+
+	modBefore, sumBefore := readLines(filepath.Join(b.source, "go.mod")), readLines(filepath.Join(b.source, "go.sum"))
+	if err := timed("go mod tidy", func() error {
+		_, err := goRun("go mod tidy", "mod", "tidy")
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	modAfter, sumAfter := readLines(filepath.Join(b.source, "go.mod")), readLines(filepath.Join(b.source, "go.sum"))
+	b.tidied = tidyChanges{
+		modRemoved: linesNotIn(requirements(modBefore), requirements(modAfter)),
+		modAdded:   linesNotIn(requirements(modAfter), requirements(modBefore)),
+		sumAdded:   linesNotIn(sumAfter, sumBefore),
+	}
+
+	appDir := filepath.Join(b.source, filepath.FromSlash(appPackageDir))
+	if err := timed("go build", func() error {
+		_, err := goRun("go build", "build", "-o", b.binary, appDir)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+
+	// Not a step of the buildpack: the files the program's build read, to tell the upload's dead weight.
+	err = timed("go list -deps (the files the build read)", func() error {
+		out, err := goRun("go list -deps", "list", "-deps", "-f", `{{if .Module}}{{if eq .Module.Path "`+b.module+`"}}{{$dir := .Dir}}{{range .GoFiles}}{{$dir}}/{{.}}
 {{end}}{{range .EmbedFiles}}{{$dir}}/{{.}}
-{{end}}{{end}}{{end}}`, ".")
+{{end}}{{end}}{{end}}`, appDir)
+		if err != nil {
+			return err
+		}
+		used := map[string]bool{"go.mod": true, "go.sum": true}
+		for _, path := range strings.Fields(out) {
+			if rel, err := filepath.Rel(b.source, path); err == nil {
+				used[filepath.ToSlash(rel)] = true
+			}
+		}
+		for _, name := range b.uploaded {
+			if !used[name] {
+				b.unused = append(b.unused, name)
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("go list -deps of the generated main package: %v\n%s", err, out)
+		return nil, err
 	}
-	used := map[string]bool{"go.mod": true, "go.sum": true}
-	for _, path := range strings.Fields(string(out)) {
-		if rel, err := filepath.Rel(b.source, path); err == nil {
-			used[filepath.ToSlash(rel)] = true
-		}
-	}
-	for _, name := range b.uploaded {
-		if !used[name] {
-			b.unused = append(b.unused, name)
-		}
-	}
-	step("go list -deps", start)
 	return b, nil
 }
 
-// generatedMain is the main package of a function registered with functions.HTTP, as the buildpack
-// writes it: it imports the function package for its init and lets functions-framework serve the
-// function named by FUNCTION_TARGET at "/".
-const generatedMain = `// Command app serves the function that FUNCTION_TARGET names, as Google's Go buildpack generates it.
+// moveUploadIntoSource moves what is in the workspace into serverless_function_source_code/, as the
+// buildpack does before anything else: a serverless_function_source_code/ of the upload is
+// replaced, and names starting with .google stay where they are.
+func (b *functionBuild) moveUploadIntoSource() error {
+	if err := os.RemoveAll(b.source); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(b.source, 0o755); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(b.workspace)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() == sourceDirName || strings.HasPrefix(e.Name(), ".google") {
+			continue
+		}
+		if err := os.Rename(filepath.Join(b.workspace, e.Name()), filepath.Join(b.source, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// functionPackage reads the package clause and the imports of every .go file in dir, as the
+// buildpack does to name the function package: _test.go files and files excluded by build
+// constraints count too, and all must be of one package.
+func functionPackage(dir string) (name string, imports map[string]bool, err error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return "", nil, err
+	}
+	imports = map[string]bool{}
+	fset := token.NewFileSet()
+	for _, file := range files {
+		f, err := parser.ParseFile(fset, file, nil, parser.ImportsOnly)
+		if err != nil {
+			return "", nil, err
+		}
+		if name != "" && f.Name.Name != name {
+			return "", nil, fmt.Errorf("multiple packages in the function's directory: %s and %s", name, f.Name.Name)
+		}
+		name = f.Name.Name
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			imports[path] = true
+		}
+	}
+	if name == "" {
+		return "", nil, errors.New("no Go package in the function's directory")
+	}
+	return name, imports, nil
+}
+
+// generatedMain is the main package the buildpack writes, in this project's words, for a function
+// package that imports functions-framework's functions package: it imports the function package for
+// its init, which registers the functions, and has functions-framework serve on $PORT the one
+// FUNCTION_TARGET names. Its verb is the function package's import path.
+const generatedMain = `// Command app serves one function of the function package, the one FUNCTION_TARGET names.
 package main
 
 import (
 	"log"
+	"net/http"
 	"os"
 
 	_ %q
@@ -189,92 +364,93 @@ import (
 )
 
 func main() {
+	// Paths a browser asks for on its own; functions-framework serves its own mux, so these go unused.
+	http.HandleFunc("/robots.txt", http.NotFound)
+	http.HandleFunc("/favicon.ico", http.NotFound)
+
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "8080"
 	}
 	if err := funcframework.Start(port); err != nil {
-		log.Fatalf("Function failed to start: %%v\n", err)
+		log.Fatalf("serving the function: %%v", err)
 	}
 }
 `
 
-// goCommand runs the go command in dir with the module cache and proxy settings of the environment.
-func goCommand(goTool, dir string, args ...string) ([]byte, error) {
-	cmd := exec.Command(goTool, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-	return cmd.CombinedOutput()
+// buildEnvironment is the environment of the build's go commands: the go command's defaults, as in
+// the buildpack's build image (no GOFLAGS, no go.work, no go env file, the toolchain at hand), with
+// this machine's module and build caches, and no network. The buildpack runs go mod tidy with
+// GOPROXY=https://proxy.golang.org|direct and starts with empty caches; here GOPROXY=off and
+// GOSUMDB=off make a module or checksum missing from the cache and go.sum an error or a line tidy
+// adds to go.sum (see tidyChanges), instead of a download.
+func buildEnvironment(goTool string) ([]string, error) {
+	out, err := exec.Command(goTool, "env", "GOMODCACHE", "GOCACHE").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env: %w", err)
+	}
+	caches := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(caches) != 2 || caches[0] == "" || caches[1] == "" {
+		return nil, fmt.Errorf("go env GOMODCACHE GOCACHE printed %q, want two paths", out)
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); !strings.HasPrefix(name, "GO") && !strings.HasPrefix(name, "CGO_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "GOENV=off", "GOTOOLCHAIN=local", "GOPROXY=off", "GOSUMDB=off",
+		"GOMODCACHE="+caches[0], "GOCACHE="+caches[1]), nil
 }
 
-// uploadedFiles lists what `gcloud functions deploy --source=.` uploads from root: every file of the
-// working tree, tracked by git or not, that .gcloudignore does not exclude. gcloud reads
-// .gcloudignore with gitignore's syntax, so git's own matcher applies it, in a scratch repository
-// where no other ignore file (the repository's .gitignore, a global one) has a say.
-func uploadedFiles(root, git string) ([]string, error) {
-	rules, err := os.ReadFile(filepath.Join(root, ".gcloudignore"))
+// readLines returns the non-blank lines of a file, trimmed; none when it cannot be read.
+func readLines(path string) []string {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading .gcloudignore: %w", err)
-	}
-	var all []string
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		if d.IsDir() && rel == ".git" {
-			return filepath.SkipDir // git's store; .gcloudignore's ".git/" is checked below all the same
-		}
-		if d.Type().IsRegular() {
-			all = append(all, filepath.ToSlash(rel))
-		}
 		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("listing the working tree: %w", err)
 	}
-	all = append(all, ".git/HEAD", ".git/config")
-
-	scratch, err := os.MkdirTemp("", "deploycheck-gcloudignore-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(scratch)
-	if err := os.WriteFile(filepath.Join(scratch, ".gitignore"), rules, 0o644); err != nil {
-		return nil, err
-	}
-	gitEnv := []string{"HOME=" + scratch, "XDG_CONFIG_HOME=" + scratch, "GIT_CONFIG_NOSYSTEM=1",
-		"GIT_CONFIG_GLOBAL=" + os.DevNull, "PATH=" + os.Getenv("PATH")}
-	initCmd := exec.Command(git, "init", "-q")
-	initCmd.Dir, initCmd.Env = scratch, gitEnv
-	if out, err := initCmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("git init: %v\n%s", err, out)
-	}
-	check := exec.Command(git, "check-ignore", "--no-index", "--stdin", "-z")
-	check.Dir, check.Env = scratch, gitEnv
-	check.Stdin = strings.NewReader(strings.Join(all, "\x00") + "\x00")
-	var stderr bytes.Buffer
-	check.Stderr = &stderr
-	out, err := check.Output()
-	var exit *exec.ExitError
-	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) { // 1: nothing is ignored
-		return nil, fmt.Errorf("git check-ignore: %v\n%s", err, stderr.String())
-	}
-	ignored := map[string]bool{}
-	for _, name := range strings.Split(string(out), "\x00") {
-		ignored[name] = true
-	}
-	if !ignored[".git/HEAD"] || !ignored[".git/config"] {
-		return nil, errors.New(".gcloudignore does not exclude .git/: gcloud would upload the repository's history")
-	}
-	var uploaded []string
-	for _, name := range all {
-		if !ignored[name] {
-			uploaded = append(uploaded, name)
+	var lines []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			lines = append(lines, line)
 		}
 	}
-	slices.Sort(uploaded)
-	return uploaded, nil
+	return lines
+}
+
+// requirements returns the requirements of a go.mod's lines, as "path version", whether in a
+// require block or on a require line, marked indirect or not.
+func requirements(goMod []string) []string {
+	var reqs []string
+	inBlock := false
+	for _, line := range goMod {
+		switch {
+		case line == "require (":
+			inBlock = true
+		case inBlock && line == ")":
+			inBlock = false
+		case inBlock || strings.HasPrefix(line, "require "):
+			if fields := strings.Fields(strings.TrimPrefix(line, "require ")); len(fields) >= 2 {
+				reqs = append(reqs, fields[0]+" "+fields[1])
+			}
+		}
+	}
+	return reqs
+}
+
+// linesNotIn returns the lines of a that b lacks.
+func linesNotIn(a, b []string) []string {
+	in := map[string]bool{}
+	for _, line := range b {
+		in[line] = true
+	}
+	var missing []string
+	for _, line := range a {
+		if !in[line] {
+			missing = append(missing, line)
+		}
+	}
+	return missing
 }
 
 func copyTreeFile(from, to string) error {
@@ -296,15 +472,20 @@ func writeTreeFile(path string, data []byte, mode os.FileMode) error {
 	return os.WriteFile(path, data, mode)
 }
 
-// newWorkspace lays out a function instance's working directory as Cloud Functions does: the
-// upload under serverless_function_source_code/, nothing beside it. It returns the directory.
+// newWorkspace gives a function instance the image's working directory, as Cloud Functions does: a
+// copy of the build's, serverless_function_source_code/ and nothing else. It returns the directory.
 func newWorkspace(t *testing.T, b *functionBuild) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, name := range b.uploaded {
-		if err := copyTreeFile(filepath.Join(b.source, filepath.FromSlash(name)), filepath.Join(dir, sourceDirName, filepath.FromSlash(name))); err != nil {
-			t.Fatal(err)
+	err := filepath.WalkDir(b.workspace, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
 		}
+		rel, _ := filepath.Rel(b.workspace, path)
+		return copyTreeFile(path, filepath.Join(dir, rel))
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }
