@@ -1,14 +1,12 @@
 // Package logging writes the program's log lines as the JSON objects Cloud
 // Logging reads: one object per line with "severity", "message" and, inside a
-// request served by functions-framework, the request's trace and span.
+// request, the request's trace, span and execution id.
 package logging
 
 import (
 	"context"
 	"io"
 	"log/slog"
-
-	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 )
 
 // Field names Cloud Logging gives a meaning to in a structured log line.
@@ -61,8 +59,8 @@ func Severity(level slog.Level) string {
 	}
 }
 
-// traceHandler adds the trace and execution ids that functions-framework
-// put in the request context.
+// traceHandler adds the request's trace, span and execution ids, when they
+// are well formed, to each record logged with the request's context.
 type traceHandler struct {
 	slog.Handler
 	projectID string
@@ -70,17 +68,19 @@ type traceHandler struct {
 
 func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx != nil {
-		if trace := funcframework.TraceIDFromContext(ctx); trace != "" {
+		ids := requestIDsFrom(ctx)
+		if validTraceID(ids.trace) {
+			trace := ids.trace
 			if h.projectID != "" {
 				trace = "projects/" + h.projectID + "/traces/" + trace
 			}
 			r.AddAttrs(slog.String(traceKey, trace))
-			if span := funcframework.SpanIDFromContext(ctx); span != "" {
-				r.AddAttrs(slog.String(spanKey, span))
+			if validSpanID(ids.span) {
+				r.AddAttrs(slog.String(spanKey, ids.span))
 			}
 		}
-		if id := funcframework.ExecutionIDFromContext(ctx); id != "" {
-			r.AddAttrs(slog.String(executionIDKey, id))
+		if validExecutionID(ids.execution) {
+			r.AddAttrs(slog.String(executionIDKey, ids.execution))
 		}
 	}
 	return h.Handler.Handle(ctx, r)
