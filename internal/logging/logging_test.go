@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 
@@ -52,6 +54,41 @@ func TestLinesCarrySeverityAndMessage(t *testing.T) {
 		}
 		if _, ok := line["level"]; ok {
 			t.Errorf("line still has slog's level key: %v", line)
+		}
+	}
+}
+
+func TestFormatTextIsOneReadableLinePerRecordAndAnythingElseIsJSON(t *testing.T) {
+	tests := []struct {
+		format   string
+		wantText bool
+	}{
+		{"text", true},
+		{"", false},
+		{"json", false},
+		{"TEXT", false},
+		{"pretty", false},
+	}
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		logging.NewFormat(&buf, "", tt.format).Warn("two\nlines", "port", "8080")
+		out := buf.String()
+		if strings.Count(out, "\n") != 1 {
+			t.Errorf("format %q: want exactly one line, got %q", tt.format, out)
+			continue
+		}
+		if !tt.wantText {
+			if line := decodeLines(t, out)[0]; line["severity"] != "WARNING" || line["message"] != "two\nlines" {
+				t.Errorf("format %q: want a JSON line with severity WARNING, got %q", tt.format, out)
+			}
+			continue
+		}
+		if json.Valid([]byte(out)) {
+			t.Errorf("format %q: want text, got JSON %q", tt.format, out)
+		}
+		want := regexp.MustCompile(`^time=\d\d:\d\d:\d\d\.\d\d\d level=WARNING msg="two\\nlines" port=8080\n$`)
+		if !want.MatchString(out) {
+			t.Errorf("format %q: got %q, want it to match %s", tt.format, out, want)
 		}
 	}
 }
@@ -164,5 +201,46 @@ func TestOnlyWellFormedRequestIDsAreLogged(t *testing.T) {
 				check("execution_id", tt.wantExecID)
 			})
 		}
+	}
+}
+
+func TestLongValuesAreCutToTheCap(t *testing.T) {
+	long := strings.Repeat("v", 1<<20)
+	// One more byte than the cap puts the cut inside the two-byte é.
+	accented := strings.Repeat("v", logging.MaxValueBytes-1) + strings.Repeat("é", 100)
+	tests := []struct {
+		name string
+		log  func(*slog.Logger)
+		key  string
+		cut  bool
+	}{
+		{"message", func(l *slog.Logger) { l.Info(long) }, "message", true},
+		{"string attribute", func(l *slog.Logger) { l.Info("m", "v", long) }, "v", true},
+		{"error attribute", func(l *slog.Logger) { l.Info("m", "v", errors.New(long)) }, "v", true},
+		{"attribute added with With", func(l *slog.Logger) { l.With("v", long).Info("m") }, "v", true},
+		{"cut inside a multi-byte character", func(l *slog.Logger) { l.Info("m", "v", accented) }, "v", true},
+		{"value of exactly the cap", func(l *slog.Logger) { l.Info("m", "v", long[:logging.MaxValueBytes]) }, "v", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			tt.log(logging.New(&buf, ""))
+			if buf.Len() > logging.MaxValueBytes+200 {
+				t.Fatalf("the line is %d bytes, want at most the cap (%d) and a little", buf.Len(), logging.MaxValueBytes)
+			}
+			got, _ := decodeLines(t, buf.String())[0][tt.key].(string)
+			if !utf8.ValidString(got) {
+				t.Errorf("the cut value is not valid UTF-8")
+			}
+			if cut := strings.Contains(got, "bytes cut]"); cut != tt.cut {
+				t.Errorf("value ends %q; cut = %v, want %v", got[max(0, len(got)-40):], cut, tt.cut)
+			}
+		})
+	}
+
+	var buf bytes.Buffer
+	logging.NewFormat(&buf, "", logging.FormatText).WithGroup("g").Info("m", "v", long)
+	if buf.Len() > logging.MaxValueBytes+200 {
+		t.Errorf("text line with a grouped attribute is %d bytes, want it cut", buf.Len())
 	}
 }
