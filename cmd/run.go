@@ -16,10 +16,16 @@ import (
 )
 
 // run parses args, configures the process and serves until ctx ends or the
-// server fails. Everything it writes to stderr is a JSON log line. Errors
-// are logged before they are returned.
+// server fails. Everything it writes to stderr is a log record: a JSON line,
+// or a readable text line when stderr is a terminal. Errors are logged
+// before they are returned.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	log := logging.New(stderr, "")
+	format, formatErr := logFormat(getenv, stderr)
+	log := logging.NewFormat(stderr, "", format)
+	if formatErr != nil {
+		log.Error(formatErr.Error())
+		return formatErr
+	}
 
 	flags := flag.NewFlagSet("cmd", flag.ContinueOnError)
 	flags.SetOutput(io.Discard)
@@ -107,6 +113,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return serve(ctx, newServer(handler, log), listeners, log)
 }
 
+// logFormat returns the format of the log lines: LOG_FORMAT when it is set,
+// else text when stderr is a terminal and JSON otherwise. The function
+// package reads the same variable, so when the runner chooses text it sets
+// it for the whole process.
+func logFormat(getenv func(string) string, stderr io.Writer) (string, error) {
+	switch format := getenv("LOG_FORMAT"); format {
+	case logging.FormatJSON, logging.FormatText:
+		return format, nil
+	case "":
+		if !isTerminal(stderr) {
+			return logging.FormatJSON, nil
+		}
+		return logging.FormatText, os.Setenv("LOG_FORMAT", logging.FormatText)
+	default:
+		return logging.FormatJSON, fmt.Errorf("LOG_FORMAT is %q; want %q or %q", format, logging.FormatJSON, logging.FormatText)
+	}
+}
+
 // isLoopback reports whether every listener is on a loopback address.
 func isLoopback(listeners []net.Listener) bool {
 	for _, l := range listeners {
@@ -140,6 +164,7 @@ Environment:
   PORT             port to listen on (default 8080)
   HOST             address to listen on, as -host (the flag wins)
   FUNCTION_TARGET  the one function to serve, at /
+  LOG_FORMAT       json or text (default text when standard error is a terminal, else json)
 and the app's own settings (see README.md).
 `)
 	return b.String()

@@ -400,7 +400,7 @@ func TestHelpPrintsUsageToStdoutAndExitsZero(t *testing.T) {
 		if out.err != nil || out.stderr != "" {
 			t.Errorf("%s: err %v, stderr %q; want status 0 and nothing on stderr", flag, out.err, out.stderr)
 		}
-		for _, want := range []string{"usage: go run ./cmd", "-demo", "-functions", "-host", "PORT", "HOST", "FUNCTION_TARGET"} {
+		for _, want := range []string{"usage: go run ./cmd", "-demo", "-functions", "-host", "PORT", "HOST", "FUNCTION_TARGET", "LOG_FORMAT"} {
 			if !strings.Contains(out.stdout, want) {
 				t.Errorf("%s: usage lacks %q:\n%s", flag, want, out.stdout)
 			}
@@ -422,11 +422,12 @@ func TestFunctionsFlagListsTheRouteTable(t *testing.T) {
 	}
 }
 
-func TestBadPortExitsWithOneLine(t *testing.T) {
+func TestBadPortOrLogFormatExitsWithOneLine(t *testing.T) {
 	tests := []struct{ name, env, want string }{
 		{"port not a number", "PORT=http", "PORT"},
 		{"port zero", "PORT=0", "PORT"},
 		{"port too large", "PORT=65536", "PORT"},
+		{"unknown log format", "LOG_FORMAT=pretty", "LOG_FORMAT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
