@@ -94,7 +94,7 @@ func newApp(s config.Settings, opts appOptions) (*app, error) {
 // appFromEnvironment builds the app the deployed functions use, logging to
 // logOut. A configuration problem is logged once, here, and returned.
 func appFromEnvironment(getenv func(string) string, readFile func(string) ([]byte, error), logOut io.Writer) (*app, error) {
-	logger := logging.New(logOut, cmp.Or(getenv("GOOGLE_CLOUD_PROJECT"), getenv("GCP_PROJECT")))
+	logger := logging.NewFormat(logOut, cmp.Or(getenv("GOOGLE_CLOUD_PROJECT"), getenv("GCP_PROJECT")), getenv("LOG_FORMAT"))
 	s, err := config.Load(getenv, readFile)
 	if err != nil {
 		logger.Error("configuration problem; every request will get an error page until it is fixed", "problem", err.Error())

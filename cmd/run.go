@@ -6,29 +6,43 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
-
-	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
+	"strconv"
+	"strings"
 
 	oauthgmail "example.com/gcf-oauth-gmail"
 	"example.com/gcf-oauth-gmail/internal/logging"
 )
 
 // run parses args, configures the process and serves until ctx ends or the
-// server fails. Every line it writes is a JSON log line on stderr; errors are
-// logged before they are returned.
+// server fails. Everything it writes to stderr is a log record: a JSON line,
+// or a readable text line when stderr is a terminal. Errors are logged
+// before they are returned.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	log := logging.New(stderr, "")
+	format, formatErr := logFormat(getenv, stderr)
+	log := logging.NewFormat(stderr, "", format)
+	if formatErr != nil {
+		log.Error(formatErr.Error())
+		return formatErr
+	}
+
 	flags := flag.NewFlagSet("cmd", flag.ContinueOnError)
 	flags.SetOutput(io.Discard)
 	demo := flags.Bool("demo", false, "also run an emulator of Google's sign-in and Gmail, and configure the app to use it")
 	list := flags.Bool("functions", false, "print the name of every function of the app, one per line, and exit")
+	hostFlag := flags.String("host", "", "address to listen on: an IP address, localhost, or 0.0.0.0 for every interface\n(default $HOST, else localhost: 127.0.0.1, and ::1 where there is IPv6)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, usage)
-			return nil
+			_, err = fmt.Fprint(stdout, usage(flags))
+			return err
 		}
-		log.Error("bad command line: "+err.Error(), "usage", usage)
+		log.Error("bad command line: "+err.Error(), "usage", usage(flags)) // #nosec G706 -- slog's JSON and text handlers quote every value, so no argument can start a line of its own
+		return err
+	}
+	if flags.NArg() > 0 {
+		err := fmt.Errorf("unexpected argument %q", flags.Arg(0))
+		log.Error("bad command line: "+err.Error(), "usage", usage(flags))
 		return err
 	}
 	if *list {
@@ -37,10 +51,40 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return nil
 	}
+
 	port := getenv("PORT")
 	if port == "" {
 		port = "8080"
 	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		err := fmt.Errorf("PORT is %q; want a port number from 1 to 65535", port)
+		log.Error(err.Error())
+		return err
+	}
+	host := *hostFlag
+	if host == "" {
+		host = getenv("HOST")
+	}
+	target := getenv("FUNCTION_TARGET")
+	handler, err := routes(oauthgmail.Functions(), target)
+	if err != nil {
+		log.Error(err.Error())
+		return err
+	}
+	listeners, err := listen(host, port)
+	if err != nil {
+		log.Error("cannot listen: "+err.Error(), "port", port, "host", host)
+		return err
+	}
+	defer func() {
+		for _, l := range listeners {
+			_ = l.Close()
+		}
+	}()
+	if !isLoopback(listeners) {
+		log.Warn("listening on more than the loopback interface: other machines may reach the app", "host", host)
+	}
+
 	if *demo {
 		emulator, err := startDemo(ctx, port, getenv, os.Setenv)
 		if err != nil {
@@ -55,26 +99,73 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
-	served := make(chan error, 1)
-	go func() { served <- funcframework.StartHostPort("", port) }()
-
-	if getenv("FUNCTION_TARGET") == "" {
-		log.Info(fmt.Sprintf("Open http://localhost:%s/oauth2init in a browser", port), "port", port, "demo", *demo)
-	} else {
-		log.Info(fmt.Sprintf("Serving %s at http://localhost:%s/", getenv("FUNCTION_TARGET"), port), "port", port)
+	base := browserURL(host, port)
+	addrs := make([]string, len(listeners))
+	for i, l := range listeners {
+		addrs[i] = l.Addr().String()
 	}
-	select {
-	case <-ctx.Done():
-		return nil
-	case err := <-served:
-		log.Error("server stopped: " + err.Error())
-		return err
+	listening := strings.Join(addrs, " ")
+	if target == "" {
+		log.Info(fmt.Sprintf("Open %s/oauth2init in a browser", base), "listening", listening, "demo", *demo)
+	} else {
+		log.Info(fmt.Sprintf("Serving %s at %s/", target, base), "listening", listening)
+	}
+	return serve(ctx, newServer(handler, log), listeners, log)
+}
+
+// logFormat returns the format of the log lines: LOG_FORMAT when it is set,
+// else text when stderr is a terminal and JSON otherwise. The function
+// package reads the same variable, so when the runner chooses text it sets
+// it for the whole process.
+func logFormat(getenv func(string) string, stderr io.Writer) (string, error) {
+	switch format := getenv("LOG_FORMAT"); format {
+	case logging.FormatJSON, logging.FormatText:
+		return format, nil
+	case "":
+		if !isTerminal(stderr) {
+			return logging.FormatJSON, nil
+		}
+		return logging.FormatText, os.Setenv("LOG_FORMAT", logging.FormatText)
+	default:
+		return logging.FormatJSON, fmt.Errorf("LOG_FORMAT is %q; want %q or %q", format, logging.FormatJSON, logging.FormatText)
 	}
 }
 
-const usage = `usage: go run ./cmd [-demo]
+// isLoopback reports whether every listener is on a loopback address.
+func isLoopback(listeners []net.Listener) bool {
+	for _, l := range listeners {
+		addr, ok := l.Addr().(*net.TCPAddr)
+		if !ok || !addr.IP.IsLoopback() {
+			return false
+		}
+	}
+	return true
+}
 
-Serves oauth2init, oauth2callback, listlabels and signout on $PORT (8080).
-With FUNCTION_TARGET=<name>, serves only that function, at /.
-With -demo, also runs an emulator of Google's sign-in and Gmail API and
-configures the app to use it: no Google account or network needed.`
+// usage is the help text, with the flags' own descriptions.
+func usage(flags *flag.FlagSet) string {
+	var names []string
+	for _, f := range oauthgmail.Functions() {
+		names = append(names, f.Name)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `usage: go run ./cmd [-demo] [-host address] [-functions]
+
+Serves the app's functions locally, as Cloud Functions would: each at
+/<name>, or with FUNCTION_TARGET=<name>, that one alone at /.
+Functions: %s
+
+`, strings.Join(names, ", "))
+	flags.SetOutput(&b)
+	flags.PrintDefaults()
+	flags.SetOutput(io.Discard)
+	b.WriteString(`
+Environment:
+  PORT             port to listen on (default 8080)
+  HOST             address to listen on, as -host (the flag wins)
+  FUNCTION_TARGET  the one function to serve, at /
+  LOG_FORMAT       json or text (default text when standard error is a terminal, else json)
+and the app's own settings (see README.md).
+`)
+	return b.String()
+}

@@ -1,14 +1,15 @@
 // Package logging writes the program's log lines as the JSON objects Cloud
 // Logging reads: one object per line with "severity", "message" and, inside a
-// request served by functions-framework, the request's trace and span.
+// request, the request's trace, span and execution id. For a person at a
+// terminal it can write the same records as readable text lines instead.
 package logging
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
-
-	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
+	"unicode/utf8"
 )
 
 // Field names Cloud Logging gives a meaning to in a structured log line.
@@ -20,18 +21,44 @@ const (
 	executionIDKey = "execution_id"
 )
 
-// New returns a logger writing to w. projectID, when known, turns trace ids
-// into the full resource names Cloud Logging uses to group a request's lines.
+// Formats of the lines, as the LOG_FORMAT environment variable names them.
+const (
+	// FormatJSON is one Cloud Logging JSON object per line: the default, and
+	// what a deployed function always writes.
+	FormatJSON = "json"
+	// FormatText is one readable line per record (key=value pairs), for a
+	// person reading a terminal.
+	FormatText = "text"
+)
+
+// MaxValueBytes is the most bytes of one logged string (the message or an
+// attribute's value) that reach a line; a longer one is cut, and says so.
+const MaxValueBytes = 4 << 10
+
+// New returns a logger writing JSON lines to w. projectID, when known, turns
+// trace ids into the full resource names Cloud Logging uses to group a
+// request's lines.
 func New(w io.Writer, projectID string) *slog.Logger {
-	json := slog.NewJSONHandler(w, &slog.HandlerOptions{
-		Level:       slog.LevelDebug,
-		ReplaceAttr: cloudLoggingNames,
-	})
-	return slog.New(&traceHandler{Handler: json, projectID: projectID})
+	return NewFormat(w, projectID, FormatJSON)
 }
 
-// cloudLoggingNames renames slog's built-in keys and levels.
+// NewFormat returns a logger writing lines in format to w: readable text for
+// FormatText, Cloud Logging JSON for anything else, so that a mistyped
+// setting never costs a deployed function its logs.
+func NewFormat(w io.Writer, projectID, format string) *slog.Logger {
+	var h slog.Handler
+	if format == FormatText {
+		h = slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: readableNames})
+	} else {
+		h = slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: cloudLoggingNames})
+	}
+	return slog.New(&traceHandler{Handler: h, projectID: projectID})
+}
+
+// cloudLoggingNames renames slog's built-in keys and levels, and cuts long
+// values.
 func cloudLoggingNames(groups []string, a slog.Attr) slog.Attr {
+	a.Value = capped(a.Value)
 	if len(groups) > 0 {
 		return a
 	}
@@ -43,6 +70,48 @@ func cloudLoggingNames(groups []string, a slog.Attr) slog.Attr {
 		a.Value = slog.StringValue(Severity(a.Value.Any().(slog.Level)))
 	}
 	return a
+}
+
+// readableNames shortens the time and names levels as Cloud Logging does,
+// and cuts long values.
+func readableNames(groups []string, a slog.Attr) slog.Attr {
+	a.Value = capped(a.Value)
+	if len(groups) > 0 {
+		return a
+	}
+	switch a.Key {
+	case slog.TimeKey:
+		a.Value = slog.StringValue(a.Value.Time().Format("15:04:05.000"))
+	case slog.LevelKey:
+		a.Value = slog.StringValue(Severity(a.Value.Any().(slog.Level)))
+	}
+	return a
+}
+
+// capped returns v, or v cut to MaxValueBytes when it is a longer string or
+// error.
+func capped(v slog.Value) slog.Value {
+	var s string
+	switch v.Kind() {
+	case slog.KindString:
+		s = v.String()
+	case slog.KindAny:
+		err, ok := v.Any().(error)
+		if !ok {
+			return v
+		}
+		s = err.Error()
+	default:
+		return v
+	}
+	if len(s) <= MaxValueBytes {
+		return v
+	}
+	n := MaxValueBytes
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return slog.StringValue(fmt.Sprintf("%s…[%d more bytes cut]", s[:n], len(s)-n))
 }
 
 // Severity maps a slog level to a Cloud Logging severity name.
@@ -61,8 +130,8 @@ func Severity(level slog.Level) string {
 	}
 }
 
-// traceHandler adds the trace and execution ids that functions-framework
-// put in the request context.
+// traceHandler adds the request's trace, span and execution ids, when they
+// are well formed, to each record logged with the request's context.
 type traceHandler struct {
 	slog.Handler
 	projectID string
@@ -70,17 +139,19 @@ type traceHandler struct {
 
 func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx != nil {
-		if trace := funcframework.TraceIDFromContext(ctx); trace != "" {
+		ids := requestIDsFrom(ctx)
+		if validTraceID(ids.trace) {
+			trace := ids.trace
 			if h.projectID != "" {
 				trace = "projects/" + h.projectID + "/traces/" + trace
 			}
 			r.AddAttrs(slog.String(traceKey, trace))
-			if span := funcframework.SpanIDFromContext(ctx); span != "" {
-				r.AddAttrs(slog.String(spanKey, span))
+			if validSpanID(ids.span) {
+				r.AddAttrs(slog.String(spanKey, ids.span))
 			}
 		}
-		if id := funcframework.ExecutionIDFromContext(ctx); id != "" {
-			r.AddAttrs(slog.String(executionIDKey, id))
+		if validExecutionID(ids.execution) {
+			r.AddAttrs(slog.String(executionIDKey, ids.execution))
 		}
 	}
 	return h.Handler.Handle(ctx, r)
