@@ -42,8 +42,8 @@ func startDemo(ctx context.Context, port string, getenv func(string) string, set
 		"CLIENT_SECRET_JSON": string(fakegoogle.ClientSecretJSON(base, opts)),
 		"REDIRECT_URL":       redirect,
 		"COOKIE_SECRET":      base64.StdEncoding.EncodeToString(key),
-		"GMAIL_ENDPOINT":     base,
-		"REVOKE_URL":         base + fakegoogle.RevokePath,
+		// Every call to Google (Gmail, token, revocation) goes to the emulator.
+		"GOOGLE_API_ENDPOINT": base,
 	}
 	for k, v := range settings {
 		if err := setenv(k, v); err != nil {

@@ -289,8 +289,15 @@ func TestDemoRunsTheWholeFlowWithoutGoogle(t *testing.T) {
 
 func TestEveryLineIsJSONWhenRunAsOnCloudFunctions(t *testing.T) {
 	// With K_SERVICE set, functions-framework's own server prints an empty
-	// line after each request; the runner serves the functions itself.
-	p := start(t, t.TempDir(), []string{"K_SERVICE=listlabels", "COOKIE_SECRET=" + strings.Repeat("A", 43)}, "-demo")
+	// line after each request; the runner serves the functions itself. As
+	// deployed, the redirect URL is https.
+	dir := t.TempDir()
+	secret := `{"web":{"client_id":"id","client_secret":"s","auth_uri":"https://accounts.example/auth","token_uri":"https://oauth2.example/token",` +
+		`"redirect_uris":["https://europe-west1-demo.cloudfunctions.net/oauth2callback"]}}`
+	if err := os.WriteFile(filepath.Join(dir, "client_secret.json"), []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, dir, []string{"K_SERVICE=listlabels", "COOKIE_SECRET=" + strings.Repeat("A", 43)})
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for range 3 {
 		if resp, _ := get(t, client, "http://localhost:"+p.port+"/listlabels"); resp.StatusCode != http.StatusFound {
