@@ -23,6 +23,21 @@ install_debian_packages() {
 	local missing=()
 	command -v chromium >/dev/null || missing+=(chromium)
 	command -v shellcheck >/dev/null || missing+=(shellcheck)
+	# Fonts for the emoji and Chinese, Japanese and Korean characters of the
+	# demo's label names, so that the screenshots show them as a person
+	# would see them rather than as empty boxes. Not needed for the checks
+	# to pass, so only root installs them.
+	local font
+	for font in fonts-noto-color-emoji fonts-noto-cjk; do
+		command -v dpkg-query >/dev/null || break
+		if ! dpkg-query -W -f='${Status}' "$font" 2>/dev/null | grep -q 'install ok installed'; then
+			if [ "$(id -u)" -eq 0 ]; then
+				missing+=("$font")
+			else
+				echo "note: without the package $font, screenshots show some label names as boxes" >&2
+			fi
+		fi
+	done
 	[ ${#missing[@]} -eq 0 ] && return
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "missing: ${missing[*]}; install them with: sudo apt-get install ${missing[*]}" >&2
