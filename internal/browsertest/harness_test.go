@@ -164,6 +164,8 @@ type session struct {
 	demo *demo
 	dir  string // screenshot folder
 
+	axeMissingNoted bool // the test log says that axe-core is not installed
+
 	mu          sync.Mutex
 	dialogs     []string // JavaScript dialogs the tab opened
 	dialogsSeen int      // how many of them a page check reported
@@ -403,6 +405,9 @@ func (s *session) see(step string) pageFacts {
 	}
 	if src, ok := axeInstalled(s.t); ok {
 		s.checkAxe(src, where)
+	} else if !s.axeMissingNoted {
+		s.axeMissingNoted = true
+		s.t.Log(axeMissing + "; the pages were not checked with it")
 	}
 	return f
 }

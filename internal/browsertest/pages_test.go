@@ -24,10 +24,10 @@ func TestEveryPageIsAccessibleAndFitsAPhoneInLightAndDark(t *testing.T) {
 	axe := axeScript(t)
 	busy := account(t, fakegoogle.BusyAccountEmail)
 
-	// status checks that the page reached answered with a status of the
-	// class of want (2xx, 4xx; 0: any but 5xx), so that the page inspected
-	// is the one named.
-	status := func(name string, resp *network.Response, want int64) {
+	// reached checks the page reached as name: its basic facts, and a
+	// status of the class of want (2xx, 4xx; 0: any but 5xx), so that the
+	// page inspected is the one named.
+	reached := func(name string, resp *network.Response, want int64) {
 		t.Helper()
 		s.see(name)
 		if ok := resp.Status/100 == want/100 || (want == 0 && resp.Status < 500); !ok {
@@ -35,7 +35,7 @@ func TestEveryPageIsAccessibleAndFitsAPhoneInLightAndDark(t *testing.T) {
 		}
 	}
 
-	status("google-consent", s.open(s.app("/oauth2init")), http.StatusOK)
+	s.open(s.app("/oauth2init"))
 	s.expectConsent("google-consent")
 	s.inspect("google-consent", axe)
 	consent := s.location()
@@ -43,24 +43,26 @@ func TestEveryPageIsAccessibleAndFitsAPhoneInLightAndDark(t *testing.T) {
 	s.expectLabels("labels", s.allowAs(busy.Email), busy)
 	s.inspect("labels", axe)
 
-	// What GET /signout shows a browser that is signed in.
-	status("signout-signed-in", s.open(s.app("/signout")), 0)
+	// What GET /signout shows a browser that is signed in: a page with a
+	// Sign out button, or the method-not-allowed page where sign-out is
+	// POST only.
+	reached("signout-signed-in", s.open(s.app("/signout")), 0)
 	s.inspect("signout-signed-in", axe)
 
 	s.open(s.app("/listlabels"))
-	status("signed-out", s.signOut(), http.StatusOK)
+	reached("signed-out", s.signOut(), http.StatusOK)
 	s.inspect("signed-out", axe)
 
 	// A callback that no sign-in of this browser started, as after the
 	// login cookie expired.
-	status("sign-in-expired", s.open(s.app("/oauth2callback?code=forged&state=forged")), http.StatusBadRequest)
+	reached("sign-in-expired", s.open(s.app("/oauth2callback?code=forged&state=forged")), http.StatusBadRequest)
 	s.inspect("sign-in-expired", axe)
 
 	s.open(s.app("/oauth2init"))
-	status("access-denied", s.press("click Deny", chromedp.Click(chromedp.ID("deny"))), http.StatusForbidden)
+	reached("access-denied", s.press("click Deny", chromedp.Click(chromedp.ID("deny"))), http.StatusForbidden)
 	s.inspect("access-denied", axe)
 
-	status("method-not-allowed", s.submitPost(s.app("/listlabels")), http.StatusMethodNotAllowed)
+	reached("method-not-allowed", s.submitPost(s.app("/listlabels")), http.StatusMethodNotAllowed)
 	s.inspect("method-not-allowed", axe)
 
 	// Google's page for a redirect URI its client does not have, which
@@ -68,7 +70,7 @@ func TestEveryPageIsAccessibleAndFitsAPhoneInLightAndDark(t *testing.T) {
 	q := consent.Query()
 	q.Set("redirect_uri", s.app("/oauth2callback/"+"a-redirect-uri-that-is-not-registered-for-this-client-and-is-long-enough-to-wrap"))
 	mismatch := url.URL{Scheme: consent.Scheme, Host: consent.Host, Path: consent.Path, RawQuery: q.Encode()}
-	status("google-error", s.open(mismatch.String()), http.StatusBadRequest)
+	reached("google-error", s.open(mismatch.String()), http.StatusBadRequest)
 	s.inspect("google-error", axe)
 }
 
