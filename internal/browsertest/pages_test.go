@@ -20,8 +20,8 @@ import (
 // axe-core violation, no horizontal scrolling, tap targets of 44 by 44 px.
 // The screenshots it saves are the gallery of the app's pages.
 func TestEveryPageIsAccessibleAndFitsAPhoneInLightAndDark(t *testing.T) {
-	s := newSession(t)
 	axe := axeScript(t)
+	s := newSession(t)
 	busy := account(t, fakegoogle.BusyAccountEmail)
 
 	// reached checks the page reached as name: its basic facts, and a
