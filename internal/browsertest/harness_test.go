@@ -432,24 +432,20 @@ func (s *session) checkNoDialogsNorStyleViolations() {
 	}
 }
 
-// screenshotDir is <repo root>/artifacts/screenshots, emptied of the PNG
-// files of an earlier run when a test of this run first needs it.
+// screenshotDir is <repo root>/artifacts/screenshots, without the failure
+// screenshot of this test from an earlier run.
 func screenshotDir(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(testhost.RepoRoot(t), "artifacts", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	emptyScreenshotDir.Do(func() {
-		old, _ := filepath.Glob(filepath.Join(dir, "*.png"))
-		for _, f := range old {
-			os.Remove(f)
-		}
-	})
+	os.Remove(filepath.Join(dir, failureFile(t)))
 	return dir
 }
 
-var emptyScreenshotDir sync.Once
+// failureFile is the name of the screenshot saved when a step of t fails.
+func failureFile(t *testing.T) string { return "failure-" + fileName(t.Name()) + ".png" }
 
 func fileName(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -468,7 +464,7 @@ func (s *session) saveFailure(what string) {
 	if err != nil {
 		return
 	}
-	path := filepath.Join(s.dir, "failure-"+fileName(s.t.Name())+".png")
+	path := filepath.Join(s.dir, failureFile(s.t))
 	if os.WriteFile(path, png, 0o644) == nil {
 		s.t.Logf("the browser showed %s when this failed: %s", path, what)
 	}

@@ -206,6 +206,17 @@ func (s *session) checkTapTargets(where string) {
 	}
 }
 
+// clearScreenshots removes the screenshots inspect saved in an earlier run,
+// so that the folder shows only the pages of this one.
+func (s *session) clearScreenshots() {
+	for _, scheme := range schemes {
+		old, _ := filepath.Glob(filepath.Join(s.dir, "*px-"+scheme+".png"))
+		for _, f := range old {
+			os.Remove(f)
+		}
+	}
+}
+
 // screenshot saves a full-page PNG of the page shown as name.png.
 func (s *session) screenshot(name string) {
 	s.t.Helper()

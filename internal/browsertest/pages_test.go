@@ -22,6 +22,7 @@ import (
 func TestEveryPageIsAccessibleAndFitsAPhoneInLightAndDark(t *testing.T) {
 	axe := axeScript(t)
 	s := newSession(t)
+	s.clearScreenshots()
 	busy := account(t, fakegoogle.BusyAccountEmail)
 
 	// reached checks the page reached as name: its basic facts, and a
