@@ -12,12 +12,32 @@ GOSEC_VERSION=v2.30.0
 # run while a worker is mid-input, which go test reports as a failure.
 FUZZ_TIME=${FUZZ_TIME:-20000x}
 
+# The browser tests inject axe-core into every page. Its version is pinned,
+# with its checksum, by the package.json and package-lock.json in this folder;
+# npm installs it into node_modules there (git-ignored).
+AXE_DIR=internal/browsertest/testdata/axe
+
 step() { printf '\n== %s\n' "$*"; }
 
 install_debian_packages() {
 	local missing=()
 	command -v chromium >/dev/null || missing+=(chromium)
 	command -v shellcheck >/dev/null || missing+=(shellcheck)
+	# Fonts for the emoji and Chinese, Japanese and Korean characters of the
+	# demo's label names, so that the screenshots show them as a person
+	# would see them rather than as empty boxes. Not needed for the checks
+	# to pass, so only root installs them.
+	local font
+	for font in fonts-noto-color-emoji fonts-noto-cjk; do
+		command -v dpkg-query >/dev/null || break
+		if ! dpkg-query -W -f='${Status}' "$font" 2>/dev/null | grep -q 'install ok installed'; then
+			if [ "$(id -u)" -eq 0 ]; then
+				missing+=("$font")
+			else
+				echo "note: without the package $font, screenshots show some label names as boxes" >&2
+			fi
+		fi
+	done
 	[ ${#missing[@]} -eq 0 ] && return
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "missing: ${missing[*]}; install them with: sudo apt-get install ${missing[*]}" >&2
@@ -41,11 +61,48 @@ go_tool() {
 	echo "$bin"
 }
 
+# install_axe_core installs the pinned axe-core with npm ci, unless that
+# version is installed already. It fails when npm is missing or cannot
+# install it: the browser tests need it.
+install_axe_core() {
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		echo "Node.js and npm are missing: the browser tests need axe-core from the npm registry; install Node.js 20 with npm (e.g. apt-get install nodejs npm)" >&2
+		exit 1
+	fi
+	local want have
+	want=$(json_field "$AXE_DIR/package.json" 'dependencies["axe-core"]')
+	have=$(installed_axe_core)
+	[ "$have" = "$want" ] && return
+	step "installing axe-core $want with npm"
+	if ! (cd "$AXE_DIR" && npm ci --ignore-scripts --no-audit --no-fund); then
+		echo "npm could not install axe-core $want into $AXE_DIR/node_modules" >&2
+		exit 1
+	fi
+	have=$(installed_axe_core)
+	if [ "$have" != "$want" ]; then
+		echo "after npm ci, $AXE_DIR/node_modules holds axe-core '$have', not $want" >&2
+		exit 1
+	fi
+}
+
+# json_field FILE EXPRESSION prints a field of a JSON file, e.g. 'version'.
+json_field() {
+	node -p "require(process.argv[1]).$2" "$PWD/$1"
+}
+
+# installed_axe_core prints the version of the axe-core installed for the
+# browser tests, or nothing when it is not installed whole.
+installed_axe_core() {
+	[ -s "$AXE_DIR/node_modules/axe-core/axe.min.js" ] || return 0
+	json_field "$AXE_DIR/node_modules/axe-core/package.json" version 2>/dev/null || true
+}
+
 step "tools"
 install_debian_packages
+install_axe_core
 staticcheck=$(go_tool staticcheck "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION")
 gosec=$(go_tool gosec "github.com/securego/gosec/v2/cmd/gosec@$GOSEC_VERSION")
-go version; chromium --version; shellcheck --version | sed -n 2p
+go version; chromium --version; shellcheck --version | sed -n 2p; echo "axe-core $(installed_axe_core)"
 
 step "gofmt"
 unformatted=$(gofmt -l .)

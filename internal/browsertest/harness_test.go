@@ -164,6 +164,8 @@ type session struct {
 	demo *demo
 	dir  string // screenshot folder
 
+	axeMissingNoted bool // the test log says that axe-core is not installed
+
 	mu          sync.Mutex
 	dialogs     []string // JavaScript dialogs the tab opened
 	dialogsSeen int      // how many of them a page check reported
@@ -175,7 +177,14 @@ type session struct {
 func newSession(t *testing.T) *session {
 	t.Helper()
 	exe := chromium(t)
-	s := &session{t: t, demo: startDemo(t), dir: screenshotDir(t)}
+	return newBrowser(t, exe, startDemo(t))
+}
+
+// newBrowser starts a fresh headless Chromium for a test of d (nil: of no
+// demo), and records every JavaScript dialog and console message of the tab.
+func newBrowser(t *testing.T, exe string, d *demo) *session {
+	t.Helper()
+	s := &session{t: t, demo: d, dir: screenshotDir(t)}
 
 	profile := t.TempDir() // removed after the browser's cleanup below
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -323,12 +332,6 @@ func (s *session) press(what string, steps ...chromedp.Action[chromedp.Void]) *n
 	return resp
 }
 
-// text returns the textContent of the element, trimmed.
-func (s *session) text(id string) string {
-	s.t.Helper()
-	return strings.TrimSpace(run(s, "read the text of #"+id, chromedp.TextContent(chromedp.ID(id))))
-}
-
 // location returns the URL of the page shown.
 func (s *session) location() *url.URL {
 	s.t.Helper()
@@ -367,13 +370,12 @@ const pageFactsJS = `(() => {
 	};
 })()`
 
-// see saves a full-page screenshot of the page shown as step and checks the
-// page's quality: a language, a title, one non-empty h1, a viewport meta tag
-// for phones, and its own stylesheet applied (so the Content-Security-Policy
-// allows it). Every page a test meets goes through here.
+// see checks the quality of the page shown as step: a language, a title, one
+// non-empty h1, a viewport meta tag for phones, its own stylesheet applied (so
+// the Content-Security-Policy allows it), and no violation that axe-core
+// finds. Every page a test meets goes through here; inspect looks further.
 func (s *session) see(step string) pageFacts {
 	s.t.Helper()
-	s.screenshot(step)
 	f := run(s, "read the facts of the "+step+" page", chromedp.Evaluate[pageFacts](pageFactsJS))
 	where := fmt.Sprintf("%s page (%s)", step, f.URL)
 	if f.Lang == "" {
@@ -401,6 +403,12 @@ func (s *session) see(step string) pageFacts {
 	if len(dialogs) > 0 {
 		s.t.Errorf("%s: JavaScript dialogs opened: %q; want none (the pages run no script)", where, dialogs)
 	}
+	if src, ok := axeInstalled(s.t); ok {
+		s.checkAxe(src, where)
+	} else if !s.axeMissingNoted {
+		s.axeMissingNoted = true
+		s.t.Log(axeMissing + "; the pages were not checked with it")
+	}
 	return f
 }
 
@@ -424,20 +432,20 @@ func (s *session) checkNoDialogsNorStyleViolations() {
 	}
 }
 
-// screenshotDir is <repo root>/artifacts/screenshots, without this test's
-// screenshots of an earlier run.
+// screenshotDir is <repo root>/artifacts/screenshots, without the failure
+// screenshot of this test from an earlier run.
 func screenshotDir(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(testhost.RepoRoot(t), "artifacts", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	old, _ := filepath.Glob(filepath.Join(dir, fileName(t.Name())+"-*.png"))
-	for _, f := range old {
-		os.Remove(f)
-	}
+	os.Remove(filepath.Join(dir, failureFile(t)))
 	return dir
 }
+
+// failureFile is the name of the screenshot saved when a step of t fails.
+func failureFile(t *testing.T) string { return "failure-" + fileName(t.Name()) + ".png" }
 
 func fileName(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -448,16 +456,6 @@ func fileName(s string) string {
 	}, s)
 }
 
-// screenshot saves a full-page PNG of the page shown as <test>-<step>.png.
-func (s *session) screenshot(step string) {
-	s.t.Helper()
-	png := run(s, "take a screenshot of the "+step+" page", chromedp.FullScreenshot(100))
-	path := filepath.Join(s.dir, fileName(s.t.Name()+"-"+step)+".png")
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		s.t.Fatal(err)
-	}
-}
-
 // saveFailure saves what the browser shows when a step fails, if it can.
 func (s *session) saveFailure(what string) {
 	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
@@ -466,7 +464,7 @@ func (s *session) saveFailure(what string) {
 	if err != nil {
 		return
 	}
-	path := filepath.Join(s.dir, fileName(s.t.Name()+"-failure")+".png")
+	path := filepath.Join(s.dir, failureFile(s.t))
 	if os.WriteFile(path, png, 0o644) == nil {
 		s.t.Logf("the browser showed %s when this failed: %s", path, what)
 	}

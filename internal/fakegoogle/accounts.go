@@ -1,6 +1,9 @@
 package fakegoogle
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Account is one user of the emulated Google: the person who signs in on the
 // consent page and whose Gmail labels the API returns.
@@ -41,10 +44,17 @@ const XSSLabelName = `<img src=x onerror=alert(1)>`
 // characters that need escaping in HTML attributes and text.
 const QuotesLabelName = `Tom & Jerry "quotes"`
 
-// DemoAccounts returns three demo accounts with Gmail's system labels and a
+// BusyAccountEmail is the address of the fourth demo account: an address
+// long enough to test layouts on narrow screens, with a busy mailbox of more
+// than a hundred user labels, nested ones, very long names without spaces
+// and names with characters that need escaping.
+const BusyAccountEmail = "alexandra.konstantinopoulou-papadimitriou@departments.example.org"
+
+// DemoAccounts returns four demo accounts with Gmail's system labels and a
 // different set of user labels each. The third one (mallory@example.com) has
-// labels named XSSLabelName and QuotesLabelName for escaping tests. Every call
-// returns fresh slices that the caller may modify.
+// labels named XSSLabelName and QuotesLabelName for escaping tests; the
+// fourth one (BusyAccountEmail) has a long address and a busy mailbox. Every
+// call returns fresh slices that the caller may modify.
 func DemoAccounts() []Account {
 	return []Account{
 		{
@@ -81,7 +91,73 @@ func DemoAccounts() []Account {
 				userLabel("Label_23", "Café ☕ / 日本語", nil),
 			),
 		},
+		{
+			Email:         BusyAccountEmail,
+			Name:          "Alexandra Konstantinopoulou-Papadimitriou",
+			MessagesTotal: 48213,
+			ThreadsTotal:  30977,
+			Labels:        append(systemLabels(), busyLabels()...),
+		},
 	}
+}
+
+// busyLabels returns the user labels of the busy demo account, the way
+// Gmail lists nested labels: a label for every level of a path
+// ("Projects", "Projects/Clients", "Projects/Clients/Acme", ...).
+func busyLabels() []Label {
+	var names []string
+	add := func(n ...string) { names = append(names, n...) }
+
+	add("Travel")
+	for year := 2015; year <= 2026; year++ {
+		add("Travel/" + strconv.Itoa(year))
+	}
+	add("Projects", "Projects/Clients")
+	for _, client := range []string{"Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises", "Soylent"} {
+		add("Projects/Clients/"+client, "Projects/Clients/"+client+"/Invoices",
+			"Projects/Clients/"+client+"/Contracts", "Projects/Clients/"+client+"/Meetings")
+	}
+	add("Receipts")
+	for year := 2019; year <= 2026; year++ {
+		add("Receipts/" + strconv.Itoa(year))
+	}
+	add("Finance", "Finance/Bank", "Finance/Bank/Statements", "Finance/Bank/Statements/2026")
+	for q := 1; q <= 4; q++ {
+		add("Finance/Bank/Statements/2026/Q" + strconv.Itoa(q))
+	}
+	add("Family", "Family/School", "Family/Health", "Family/Holidays", "Family/Γιαγιά & Παππούς")
+	add("Newsletters")
+	for _, n := range []string{"Go Weekly", "Golang Nuts", "Hacker Newsletter", "Cloud Digest", "Accessibility Weekly",
+		"CSS-Tricks", "The Morning Brew", "Local Council", "Running Club", "Book Club"} {
+		add("Newsletters/" + n)
+	}
+	add("Conferences")
+	for _, c := range []string{"GopherCon EU 2024", "GopherCon EU 2025", "FOSDEM 2026", "KubeCon 2026", "a11yTO 2025"} {
+		add("Conferences/" + c)
+	}
+	add("Work", "Work/Team", "Work/Team/1:1s", "Work/Team/Hiring", "Work/Team/Offsite 2026", "Work/Reviews", "Work/On-call")
+	// Long names, with and without places to break a line.
+	add("ThisLabelNameIsOneVeryLongWordWithoutAnySpacesThatMustStillFitOnANarrowPhoneScreen",
+		"Archive", "Archive/2019-2020-2021-2022-2023-2024-2025-2026_everything_before_the_big_mailbox_migration",
+		"www.example.org?utm_source=newsletter&utm_medium=email&utm_campaign=spring_sale_2026&utm_content=label",
+		"Things I promised myself I would read one day, when there is finally enough time for all of them",
+		strings.Repeat("W", 60))
+	// Characters that need escaping in HTML.
+	add(`R&D <internal>`, `"Quoted" & 'apostrophes'`, `<b>not bold, just text`, `100% <done> & dusted`,
+		`C:\Users\Alexandra\Backups`, `Zürich ⇄ Αθήνα ⇄ 東京`, `Emoji 🎉🎂🎈 party`)
+
+	colors := []*LabelColor{
+		{TextColor: "#ffffff", BackgroundColor: "#16a766"},
+		nil,
+		{TextColor: "#000000", BackgroundColor: "#fad165"},
+		nil,
+		{TextColor: "#ffffff", BackgroundColor: "#4a86e8"},
+	}
+	labels := make([]Label, len(names))
+	for i, n := range names {
+		labels[i] = userLabel("Label_"+strconv.Itoa(101+i), n, colors[i%len(colors)])
+	}
+	return labels
 }
 
 // systemLabels returns Gmail's system labels as users.labels.list shows them.

@@ -3,6 +3,7 @@ package fakegoogle_test
 import (
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,14 +167,15 @@ func TestOptionsAppliesDefaults(t *testing.T) {
 func TestDemoAccountsAreDistinctAndIncludeEscapingTraps(t *testing.T) {
 	t.Parallel()
 	accounts := fakegoogle.DemoAccounts()
-	if len(accounts) != 3 {
-		t.Fatalf("got %d demo accounts, want 3", len(accounts))
+	if len(accounts) != 4 {
+		t.Fatalf("got %d demo accounts, want 4", len(accounts))
 	}
 	system := []string{"INBOX", "SENT", "DRAFT", "SPAM", "TRASH", "UNREAD", "STARRED", "IMPORTANT", "CHAT",
 		"CATEGORY_PERSONAL", "CATEGORY_SOCIAL", "CATEGORY_PROMOTIONS", "CATEGORY_UPDATES", "CATEGORY_FORUMS"}
 	userSets := map[string]bool{}
 	for _, a := range accounts {
-		if !strings.HasSuffix(a.Email, "@example.com") && !strings.HasSuffix(a.Email, "@example.org") {
+		if _, domain, _ := strings.Cut(a.Email, "@"); !slices.Contains([]string{"example.com", "example.org"}, domain) &&
+			!strings.HasSuffix(domain, ".example.com") && !strings.HasSuffix(domain, ".example.org") {
 			t.Errorf("%s is not a reserved example address", a.Email)
 		}
 		names := map[string]string{}
@@ -194,7 +196,7 @@ func TestDemoAccountsAreDistinctAndIncludeEscapingTraps(t *testing.T) {
 		}
 		userSets[strings.Join(user, "|")] = true
 	}
-	if len(userSets) != 3 {
+	if len(userSets) != len(accounts) {
 		t.Errorf("accounts share user label sets")
 	}
 	third := map[string]bool{}
@@ -208,4 +210,73 @@ func TestDemoAccountsAreDistinctAndIncludeEscapingTraps(t *testing.T) {
 	if fakegoogle.DemoAccounts()[0].Labels[0].Name == "changed" {
 		t.Errorf("DemoAccounts shares its slices between calls")
 	}
+}
+
+// TestDemoAccountsIncludeABusyMailboxWithALongAddress checks the account
+// that layouts are tried with: a long address, more than a hundred labels,
+// deeply nested names, long names without a space, and names that need
+// escaping; every name and id unique, as Gmail has them.
+func TestDemoAccountsIncludeABusyMailboxWithALongAddress(t *testing.T) {
+	t.Parallel()
+	accounts := fakegoogle.DemoAccounts()
+	busy, ok := fakegoogle.FindAccount(accounts, fakegoogle.BusyAccountEmail)
+	if !ok {
+		t.Fatalf("no demo account %s", fakegoogle.BusyAccountEmail)
+	}
+	if accounts[len(accounts)-1].Email != busy.Email {
+		t.Errorf("the busy account is not the last of the account picker")
+	}
+	if local, _, _ := strings.Cut(busy.Email, "@"); len(busy.Email) < 50 || len(local) < 30 {
+		t.Errorf("address %q: want at least 50 characters, 30 before the @", busy.Email)
+	}
+	if len(busy.Name) < 30 {
+		t.Errorf("name %q: want a long name too", busy.Name)
+	}
+	if len(busy.Labels) < 100 {
+		t.Errorf("%d labels; want more than a hundred", len(busy.Labels))
+	}
+	names, ids := map[string]bool{}, map[string]bool{}
+	var deepest, longestWord int
+	var escaping []string
+	for _, l := range busy.Labels {
+		if names[l.Name] || ids[l.ID] {
+			t.Errorf("label %q (%s) is not unique", l.Name, l.ID)
+		}
+		names[l.Name], ids[l.ID] = true, true
+		deepest = max(deepest, strings.Count(l.Name, "/")+1)
+		for _, word := range strings.Fields(l.Name) {
+			longestWord = max(longestWord, len(word))
+		}
+		if strings.ContainsAny(l.Name, `<>&"'`) {
+			escaping = append(escaping, l.Name)
+		}
+	}
+	for _, want := range []string{"Travel/2026", "Projects/Clients/Acme/Invoices"} {
+		if !names[want] {
+			t.Errorf("no label %q", want)
+		}
+	}
+	for _, l := range busy.Labels {
+		// Gmail lists every level of a nested label as a label of its own.
+		if parent, _, nested := cutLast(l.Name, "/"); nested && !names[parent] {
+			t.Errorf("label %q has no parent label %q", l.Name, parent)
+		}
+	}
+	if deepest < 4 {
+		t.Errorf("the deepest label has %d levels; want at least 4", deepest)
+	}
+	if longestWord < 60 {
+		t.Errorf("the longest run of characters without a space in a label name is %d; want at least 60", longestWord)
+	}
+	if len(escaping) < 3 {
+		t.Errorf("labels that need escaping: %q; want at least 3", escaping)
+	}
+}
+
+// cutLast slices s around the last sep.
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
 }
