@@ -25,9 +25,10 @@
 # machine's load affects all of them alike. Printed: binary size; median,
 # p10 and p90 of the time from fork to the first answered request (polled
 # every 100 µs by internal/coldstart/measure); median VmRSS 100 ms after that
-# answer; the ratios hellogmail/hello, app/hello and runner/hello against
-# the targets (start <= 1.3, RSS <= 1.5); and app/hellogmail and
-# runner/hellogmail, what this module adds to the Gmail client's floor.
+# answer; the ratios app/hellogmail and runner/hellogmail against the
+# targets (start <= 1.2, RSS <= 1.25: what this module may add to the floor
+# any function linking the Gmail client has); and, for scale, hellogmail,
+# app and runner against hello.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -96,18 +97,19 @@ for name in "${binaries[@]}"; do
 done
 
 echo
-for name in hellogmail app runner; do
-	awk -v n="$name" -v s="${start_ms[$name]}" -v s0="${start_ms[hello]}" \
-		-v r="${rss[$name]}" -v r0="${rss[hello]}" -v z="${size[$name]}" -v z0="${size[hello]}" 'BEGIN {
-		start = s / s0; mem = r / r0
-		printf "%s/hello: start %.2f (target <= 1.3: %s)  RSS %.2f (target <= 1.5: %s)  size %.2f\n",
-			n, start, (start <= 1.3 ? "met" : "MISSED"), mem, (mem <= 1.5 ? "met" : "MISSED"), z / z0
-	}'
-done
-# What this module adds on top of the Gmail client it must link.
+# What this module adds on top of the Gmail client it must link: the targets.
 for name in app runner; do
 	awk -v n="$name" -v s="${start_ms[$name]}" -v s0="${start_ms[hellogmail]}" \
 		-v r="${rss[$name]}" -v r0="${rss[hellogmail]}" -v z="${size[$name]}" -v z0="${size[hellogmail]}" 'BEGIN {
-		printf "%s/hellogmail: start %.2f  RSS %.2f  size %.2f\n", n, s / s0, r / r0, z / z0
+		start = s / s0; mem = r / r0
+		printf "%s/hellogmail: start %.2f (target <= 1.2: %s)  RSS %.2f (target <= 1.25: %s)  size %.2f\n",
+			n, start, (start <= 1.2 ? "met" : "MISSED"), mem, (mem <= 1.25 ? "met" : "MISSED"), z / z0
+	}'
+done
+# For scale: each against the hello world without the Gmail client.
+for name in hellogmail app runner; do
+	awk -v n="$name" -v s="${start_ms[$name]}" -v s0="${start_ms[hello]}" \
+		-v r="${rss[$name]}" -v r0="${rss[hello]}" -v z="${size[$name]}" -v z0="${size[hello]}" 'BEGIN {
+		printf "%s/hello: start %.2f  RSS %.2f  size %.2f\n", n, s / s0, r / r0, z / z0
 	}'
 done

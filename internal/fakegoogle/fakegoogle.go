@@ -79,6 +79,10 @@ type Options struct {
 	AccessTokenLifetime time.Duration
 	// Now tells the time for code and token expiry. Default time.Now.
 	Now func() time.Time
+	// APILatency is how long every API method (Gmail's and those added
+	// with HandleAPI) takes to answer, as Google's take tens of
+	// milliseconds. Default zero.
+	APILatency time.Duration
 }
 
 // withDefaults returns a copy of o with defaults filled in and slices copied.

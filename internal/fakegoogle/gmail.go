@@ -3,6 +3,7 @@ package fakegoogle
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
 // listLabelsResponse is the body of users.labels.list.
@@ -22,6 +23,9 @@ func (s *Server) handleLabels(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.injectFault(w, r, faultGmail) {
+		return
+	}
+	if !s.takeTime(r) {
 		return
 	}
 	account, ok := s.authorizeAPI(w, r, labelScopes)
@@ -70,10 +74,30 @@ type APIHandler func(w http.ResponseWriter, r *http.Request, account Account)
 // lets a test, or the demo, emulate any Google API the app calls.
 func (s *Server) HandleAPI(pattern string, scopes []string, h APIHandler) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if !s.takeTime(r) {
+			return
+		}
 		if account, ok := s.authorizeAPI(w, r, scopes); ok {
 			h(w, r, account)
 		}
 	})
+}
+
+// takeTime waits Options.APILatency, and reports false when the client
+// gave up or the Server was closed meanwhile.
+func (s *Server) takeTime(r *http.Request) bool {
+	if s.opts.APILatency <= 0 {
+		return true
+	}
+	t := time.NewTimer(s.opts.APILatency)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+	case <-s.closed:
+	}
+	return false
 }
 
 // authorizeAPI checks the bearer token of an API request and its scopes,

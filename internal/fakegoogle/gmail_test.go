@@ -1,6 +1,7 @@
 package fakegoogle_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 	"google.golang.org/api/googleapi"
@@ -234,5 +236,25 @@ func TestEndlessFieldsValuesDoNotGrowTheServer(t *testing.T) {
 	}
 	if got := len(h.srv.Stats().LabelsFields); got != 64 {
 		t.Errorf("Stats counts %d distinct fields values, want the first 64", got)
+	}
+}
+
+func TestAPILatencyDelaysEveryAPIAnswer(t *testing.T) {
+	t.Parallel()
+	const latency = 80 * time.Millisecond
+	h := newHarness(t, fakegoogle.Options{APILatency: latency})
+	svc := h.gmail(h.login(""))
+	start := time.Now()
+	if _, err := svc.Users.Labels.List("me").Do(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < latency {
+		t.Fatalf("labels.list answered after %v, want at least %v", took, latency)
+	}
+	// A client that gives up first gets no answer and holds nothing.
+	ctx, cancel := context.WithTimeout(context.Background(), latency/4)
+	defer cancel()
+	if _, err := svc.Users.Labels.List("me").Context(ctx).Do(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v, want the client's deadline", err)
 	}
 }
