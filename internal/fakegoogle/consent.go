@@ -12,9 +12,15 @@ type consentData struct {
 	Action         string
 	RequestID      string
 	Accounts       []accountChoice
-	Scopes         []string
+	Scopes         []scopeChoice
+	Choose         bool // several scopes: each gets a box to untick
 	Offline        bool
 	RedirectOrigin string
+}
+
+// scopeChoice is one scope on the consent page.
+type scopeChoice struct {
+	ID, Scope, Words string
 }
 
 // accountChoice is one radio button of the consent page.
@@ -65,9 +71,9 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	for i, a := range s.opts.Accounts {
 		accounts[i] = accountChoice{ID: "account-" + strconv.Itoa(i), Email: a.Email, Name: a.Name, Checked: i == checked}
 	}
-	scopes := make([]string, len(req.scopes))
+	scopes := make([]scopeChoice, len(req.scopes))
 	for i, sc := range req.scopes {
-		scopes[i] = describeScope(sc)
+		scopes[i] = scopeChoice{ID: "scope-" + strconv.Itoa(i), Scope: sc, Words: describeScope(sc)}
 	}
 	nonce := newNonce()
 	formAction := "'self'"
@@ -82,6 +88,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		RequestID:      id,
 		Accounts:       accounts,
 		Scopes:         scopes,
+		Choose:         len(scopes) > 1,
 		Offline:        req.offline,
 		RedirectOrigin: origin,
 	})
@@ -136,7 +143,8 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 	}
 	granted := req.scopes
 	if len(req.scopes) > 1 {
-		// With several scopes, each has its own box on the consent page.
+		// With several scopes, each has its own box on the consent page,
+		// as on Google's: only the ticked ones are granted.
 		granted = r.PostForm["scope"]
 	}
 	redirect(w, s.approve(req, account, granted).String())

@@ -109,8 +109,8 @@ func TestConsentPageShowsTheRequestSafely(t *testing.T) {
 			t.Errorf("consent page contains %q", bad)
 		}
 	}
-	if strings.Count(body, "checked") != 1 {
-		t.Errorf("want exactly one preselected account")
+	if n := len(regexp.MustCompile(`type="radio"[^>]* checked`).FindAllString(body, -1)); n != 1 {
+		t.Errorf("%d preselected accounts, want exactly one", n)
 	}
 }
 
@@ -238,5 +238,41 @@ func TestRedirectURIMismatchPage(t *testing.T) {
 	}
 	if res.Header.Get("Cache-Control") != "no-store" || res.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("error page headers: %v", res.Header)
+	}
+}
+
+func TestConsentPageLetsThePersonUntickScopesWhenSeveralAreAsked(t *testing.T) {
+	t.Parallel()
+	const drive = "https://www.googleapis.com/auth/drive.metadata.readonly"
+	h := newHarness(t, fakegoogle.Options{}, drive, "https://www.googleapis.com/auth/gmail.readonly")
+	authURL, _, _ := h.authURL()
+	resp, err := h.ts.Client().Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, scope := range []string{drive, "https://www.googleapis.com/auth/gmail.readonly"} {
+		if !strings.Contains(string(page), `type="checkbox" name="scope"`) || !strings.Contains(string(page), `value="`+scope+`" checked`) {
+			t.Fatalf("consent page has no ticked box for %s:\n%s", scope, page)
+		}
+	}
+	request := regexp.MustCompile(`name="request" value="([^"]+)"`).FindStringSubmatch(string(page))
+	if request == nil {
+		t.Fatal("no request id on the consent page")
+	}
+	client := h.ts.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	// Gmail unticked: only Drive is sent.
+	answer, err := client.PostForm(h.ts.URL+fakegoogle.DecisionPath, url.Values{
+		"request": {request[1]}, "decision": {"allow"}, "account": {"alice@example.com"}, "scope": {drive},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer.Body.Close()
+	cb, err := url.Parse(answer.Header.Get("Location"))
+	if err != nil || cb.Query().Get("scope") != drive {
+		t.Fatalf("callback %q, want only %s granted", answer.Header.Get("Location"), drive)
 	}
 }
