@@ -711,3 +711,15 @@ func get(t *testing.T, client *http.Client, target string) (*http.Response, stri
 	body, _ := io.ReadAll(resp.Body)
 	return resp, string(body)
 }
+
+func TestRunnerLinksNoTestCode(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if pkg == "testing" || pkg == "net/http/httptest" || strings.HasSuffix(pkg, "/fakegoogletest") {
+			t.Errorf("the runner links %s", pkg)
+		}
+	}
+}
