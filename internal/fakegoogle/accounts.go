@@ -8,11 +8,9 @@ import (
 // Account is one user of the emulated Google: the person who signs in on the
 // consent page and whose Gmail labels the API returns.
 type Account struct {
-	Email         string
-	Name          string
-	Labels        []Label
-	MessagesTotal int
-	ThreadsTotal  int
+	Email  string
+	Name   string
+	Labels []Label
 }
 
 // Label has the JSON shape of Gmail's users.labels resource as returned by
@@ -58,10 +56,8 @@ const BusyAccountEmail = "alexandra.konstantinopoulou-papadimitriou@departments.
 func DemoAccounts() []Account {
 	return []Account{
 		{
-			Email:         "alice@example.com",
-			Name:          "Alice Example",
-			MessagesTotal: 1284,
-			ThreadsTotal:  917,
+			Email: "alice@example.com",
+			Name:  "Alice Example",
 			Labels: append(systemLabels(),
 				userLabel("Label_1", "Receipts", &LabelColor{TextColor: "#ffffff", BackgroundColor: "#16a766"}),
 				userLabel("Label_2", "Travel", nil),
@@ -70,10 +66,8 @@ func DemoAccounts() []Account {
 			),
 		},
 		{
-			Email:         "bob@example.org",
-			Name:          "Bob Example",
-			MessagesTotal: 342,
-			ThreadsTotal:  301,
+			Email: "bob@example.org",
+			Name:  "Bob Example",
 			Labels: append(systemLabels(),
 				userLabel("Label_11", "Family", &LabelColor{TextColor: "#000000", BackgroundColor: "#fad165"}),
 				userLabel("Label_12", "Bills/2026", nil),
@@ -81,10 +75,8 @@ func DemoAccounts() []Account {
 			),
 		},
 		{
-			Email:         "mallory@example.com",
-			Name:          "Mallory Example",
-			MessagesTotal: 7,
-			ThreadsTotal:  5,
+			Email: "mallory@example.com",
+			Name:  "Mallory Example",
 			Labels: append(systemLabels(),
 				userLabel("Label_21", XSSLabelName, nil),
 				userLabel("Label_22", QuotesLabelName, &LabelColor{TextColor: "#ffffff", BackgroundColor: "#cc3a21"}),
@@ -92,11 +84,9 @@ func DemoAccounts() []Account {
 			),
 		},
 		{
-			Email:         BusyAccountEmail,
-			Name:          "Alexandra Konstantinopoulou-Papadimitriou",
-			MessagesTotal: 48213,
-			ThreadsTotal:  30977,
-			Labels:        append(systemLabels(), busyLabels()...),
+			Email:  BusyAccountEmail,
+			Name:   "Alexandra Konstantinopoulou-Papadimitriou",
+			Labels: append(systemLabels(), busyLabels()...),
 		},
 	}
 }
