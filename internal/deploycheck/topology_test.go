@@ -173,6 +173,26 @@ func TestDeployedTopologyCompletesTheFlowOverHTTPS(t *testing.T) {
 		t.Errorf("GET /listlabels after sign-out: want 302 /oauth2init, got:\n%s", after)
 	}
 
+	// 6. A sign-in started on the oauth2init function's own run.app address (which Cloud Run serves
+	// too, straight to the instance) moves to the redirect URL's host before any cookie is set: a
+	// login cookie on run.app would never reach the callback.
+	direct := noRedirects(&http.Client{})
+	runApp := send(t, direct, http.MethodGet, gw.instance("oauth2init").url+"/?next=listlabels",
+		http.Header{"Host": {"oauth2init-4qhhq2phya-ew.a.run.app"}, "X-Forwarded-Proto": {"https"}})
+	seen = append(seen, runApp)
+	if runApp.status != http.StatusFound || runApp.location() != gw.url()+"/oauth2init?next=listlabels" || len(runApp.cookies) != 0 {
+		failf("GET / on oauth2init's run.app host: want 302 to %s/oauth2init?next=listlabels and no cookie, got:\n%s", gw.url(), runApp)
+	}
+
+	// Over https every response, pages, redirects and refusals alike, tells the browser to use
+	// nothing else for a long time (at least 180 days).
+	for _, e := range seen {
+		var maxAge int
+		if _, err := fmt.Sscanf(e.header.Get("Strict-Transport-Security"), "max-age=%d", &maxAge); err != nil || maxAge < 180*24*3600 {
+			t.Errorf("%s: Strict-Transport-Security %q, want max-age of at least 180 days", e.request, e.header.Get("Strict-Transport-Security"))
+		}
+	}
+
 	// Every address the pages and redirects send the browser to must be a deployed function: the
 	// functions live at /<name> on one host, not at paths of one server.
 	for _, e := range seen {
