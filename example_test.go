@@ -9,54 +9,54 @@ import (
 	"net/http/httptest"
 	"net/url"
 
-	"google.golang.org/api/drive/v3"
+	"google.golang.org/api/calendar/v3"
 	"google.golang.org/api/option"
 
 	"example.com/gcf-oauth-gmail/internal/config"
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
 )
 
-// ListFiles is a function as a user of this template adds one: it lists the
-// names of the signed-in user's Google Drive files. Its whole plumbing is
+// ListCalendars is a function as a user of this template adds one: it lists
+// the names of the signed-in user's Google calendars. Its whole plumbing is
 // the call to serveSignedIn.
-func ListFiles(w http.ResponseWriter, r *http.Request) {
-	serveSignedIn(w, r, "listfiles", "Google Drive", listFiles)
+func ListCalendars(w http.ResponseWriter, r *http.Request) {
+	serveSignedIn(w, r, "listcalendars", "Google Calendar", listCalendars)
 }
 
-func listFiles(w http.ResponseWriter, r *http.Request, google *http.Client) error {
-	service, err := drive.NewService(r.Context(), option.WithHTTPClient(google))
+func listCalendars(w http.ResponseWriter, r *http.Request, google *http.Client) error {
+	service, err := calendar.NewService(r.Context(), option.WithHTTPClient(google))
 	if err != nil {
 		return err
 	}
-	list, err := service.Files.List().Fields("files(name)").PageSize(10).Context(r.Context()).Do()
+	list, err := service.CalendarList.List().Fields("items(summary)").Context(r.Context()).Do()
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, list)
 }
 
-// listFilesFunction is the line ListFiles adds to Functions.
-var listFilesFunction = Function{Name: "listfiles", Handler: ListFiles, Scopes: []string{drive.DriveMetadataReadonlyScope}}
+// listCalendarsFunction is the line ListCalendars adds to Functions.
+var listCalendarsFunction = Function{Name: "listcalendars", Handler: ListCalendars, Scopes: []string{calendar.CalendarReadonlyScope}}
 
-// emulateDriveFiles gives the emulator Drive's files.list, the one method
-// ListFiles calls: the emulator checks the token and its scope as Google
-// does, and the handler answers for the token's account.
-func emulateDriveFiles(google *fakegoogle.Server) {
-	google.HandleAPI("GET /drive/v3/files", []string{drive.DriveMetadataReadonlyScope},
+// emulateCalendarList gives the emulator Calendar's calendarList.list, the
+// one method ListCalendars calls: the emulator checks the token and its
+// scope as Google does, and the handler answers for the token's account.
+func emulateCalendarList(google *fakegoogle.Server) {
+	google.HandleAPI("GET /calendar/v3/users/me/calendarList", []string{calendar.CalendarReadonlyScope},
 		func(w http.ResponseWriter, r *http.Request, account fakegoogle.Account) {
-			files := []map[string]string{{"name": "Budget 2026"}, {"name": "Notes of " + account.Name}}
+			items := []map[string]string{{"summary": account.Name}, {"summary": "Holidays"}}
 			w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-			_ = json.NewEncoder(w).Encode(map[string]any{"files": files})
+			_ = json.NewEncoder(w).Encode(map[string]any{"items": items})
 		})
 }
 
-// This example adds ListFiles to the app and follows a browser through it,
-// end to end against the emulator of Google: a first visit is sent to sign
-// in, the sign-in asks for Drive access besides Gmail, and the browser comes
-// back to ListFiles, which calls Drive as the user.
+// This example adds ListCalendars to the app and follows a browser through
+// it, end to end against the emulator of Google: a first visit is sent to
+// sign in, the sign-in asks for Calendar access besides Gmail, and the
+// browser comes back to ListCalendars, which calls Calendar as the user.
 func Example_newFunction() {
 	google := fakegoogle.New(fakegoogle.Options{})
-	emulateDriveFiles(google)
+	emulateCalendarList(google)
 	googleServer := httptest.NewServer(google)
 	defer googleServer.Close()
 
@@ -77,7 +77,7 @@ func Example_newFunction() {
 		fmt.Println(err)
 		return
 	}
-	a, err := newApp(settings, appOptions{functions: append(Functions(), listFilesFunction)})
+	a, err := newApp(settings, appOptions{functions: append(Functions(), listCalendarsFunction)})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -97,7 +97,7 @@ func Example_newFunction() {
 		return resp
 	}
 
-	resp := visit(appServer.URL + "/listfiles")
+	resp := visit(appServer.URL + "/listcalendars")
 	fmt.Println("first visit:", resp.StatusCode, resp.Header.Get("Location"))
 	consent, _ := url.Parse(visit(appServer.URL + resp.Header.Get("Location")).Header.Get("Location"))
 	fmt.Println("sign-in asks for:", consent.Query().Get("scope"))
@@ -112,8 +112,8 @@ func Example_newFunction() {
 	body, _ := io.ReadAll(resp.Body)
 	fmt.Println(resp.StatusCode, string(body))
 	// Output:
-	// first visit: 302 /oauth2init?next=listfiles
-	// sign-in asks for: https://www.googleapis.com/auth/gmail.readonly https://www.googleapis.com/auth/drive.metadata.readonly
-	// signed in, back to: /listfiles
-	// 200 {"files":[{"name":"Budget 2026"},{"name":"Notes of Alice Example"}]}
+	// first visit: 302 /oauth2init?next=listcalendars
+	// sign-in asks for: https://www.googleapis.com/auth/gmail.readonly https://www.googleapis.com/auth/calendar.readonly
+	// signed in, back to: /listcalendars
+	// 200 {"items":[{"summary":"Alice Example"},{"summary":"Holidays"}]}
 }

@@ -59,7 +59,7 @@ func TestInitRedirectsToGoogleWithStateAndPKCE(t *testing.T) {
 		"response_type":         "code",
 		"client_id":             e.app.oauth.ClientID,
 		"redirect_uri":          e.server.URL + "/oauth2callback",
-		"scope":                 "https://www.googleapis.com/auth/gmail.readonly",
+		"scope":                 strings.Join(scopesOf(Functions()), " "),
 		"code_challenge_method": "S256",
 		"access_type":           "online",
 	}

@@ -72,7 +72,7 @@ func TestGoogleProblemsNameTheAPIAndOfferOneAction(t *testing.T) {
 		&googleapi.Error{Code: 403, Errors: []googleapi.ErrorItem{{Reason: "accessNotConfigured"}}},
 		context.DeadlineExceeded, errors.New("unreadable"),
 	} {
-		f := googleProblem(live, "Google Drive", err, "/listfiles")
+		f := googleProblem(live, "Google Drive", err, "/listcalendars")
 		p := f.page
 		if !strings.Contains(p.Heading+p.Detail, "Google Drive") || strings.Contains(p.Heading+p.Detail, "Gmail") {
 			t.Errorf("%v: page %q / %q does not speak of the API it was given", err, p.Heading, p.Detail)

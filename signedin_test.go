@@ -10,45 +10,65 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-	"google.golang.org/api/drive/v3"
+	"google.golang.org/api/calendar/v3"
 
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
 	"example.com/gcf-oauth-gmail/internal/session"
 )
 
-// withListFiles adds ListFiles (example_test.go) to the app and Drive's
-// files.list to the emulator.
-func withListFiles(t *testing.T) *testEnv {
+// withListCalendars adds ListCalendars (example_test.go) to the app and
+// Calendar's calendarList.list to the emulator.
+func withListCalendars(t *testing.T) *testEnv {
 	t.Helper()
-	e := newTestEnv(t, func(c *envConfig) { c.functions = append(Functions(), listFilesFunction) })
-	emulateDriveFiles(e.google)
+	e := newTestEnv(t, func(c *envConfig) { c.functions = append(Functions(), listCalendarsFunction) })
+	emulateCalendarList(e.google)
 	return e
 }
 
 func TestASignInReturnsToTheFunctionThatAskedForIt(t *testing.T) {
-	e := withListFiles(t)
+	e := withListCalendars(t)
 	b := e.newBrowser()
-	first := b.get("/listfiles")
-	if first.status != http.StatusFound || first.location() != "/oauth2init?next=listfiles" {
-		t.Fatalf("listfiles without a session: %d %q, want 302 /oauth2init?next=listfiles", first.status, first.location())
+	first := b.get("/listcalendars")
+	if first.status != http.StatusFound || first.location() != "/oauth2init?next=listcalendars" {
+		t.Fatalf("listcalendars without a session: %d %q, want 302 /oauth2init?next=listcalendars", first.status, first.location())
 	}
 	auth := b.get(first.location())
 	callback := b.get(b.consent(auth.location(), demoEmail))
-	if callback.status != http.StatusFound || callback.location() != "/listfiles" {
-		t.Fatalf("callback: %d %q, want 302 /listfiles", callback.status, callback.location())
+	if callback.status != http.StatusFound || callback.location() != "/listcalendars" {
+		t.Fatalf("callback: %d %q, want 302 /listcalendars", callback.status, callback.location())
 	}
-	if r := b.get("/listfiles"); r.status != http.StatusOK || !strings.Contains(r.body, "Budget 2026") {
-		t.Fatalf("listfiles after sign-in: %d %q", r.status, r.body)
+	if r := b.get("/listcalendars"); r.status != http.StatusOK || !strings.Contains(r.body, "Holidays") {
+		t.Fatalf("listcalendars after sign-in: %d %q", r.status, r.body)
 	}
 	// Signed in, oauth2init goes straight to the function asked for.
-	if r := b.get("/oauth2init?next=listfiles"); r.status != http.StatusFound || r.location() != "/listfiles" {
-		t.Fatalf("oauth2init?next=listfiles when signed in: %d %q", r.status, r.location())
+	if r := b.get("/oauth2init?next=listcalendars"); r.status != http.StatusFound || r.location() != "/listcalendars" {
+		t.Fatalf("oauth2init?next=listcalendars when signed in: %d %q", r.status, r.location())
+	}
+}
+
+// TestEveryFunctionSendsTheBrowserToSignInAndBackToItself checks, for
+// every function of the table that acts for the user, that the name it
+// gives serveSignedIn is its own: without a session it asks oauth2init to
+// come back to it.
+func TestEveryFunctionSendsTheBrowserToSignInAndBackToItself(t *testing.T) {
+	e := withListCalendars(t)
+	for _, f := range e.app.functions {
+		if len(f.Scopes) == 0 {
+			continue
+		}
+		want := "/oauth2init?next=" + f.Name
+		if f.Name == e.app.home {
+			want = "/oauth2init"
+		}
+		if r := e.newBrowser().get("/" + f.Name); r.status != http.StatusFound || r.location() != want {
+			t.Errorf("%s without a session: %d %q, want 302 %s", f.Name, r.status, r.location(), want)
+		}
 	}
 }
 
 func TestASignInReturnsOnlyToTheAppsOwnFunctions(t *testing.T) {
-	e := withListFiles(t)
-	for _, next := range []string{"", "//evil.example", "https://evil.example/listfiles", "/listfiles", "oauth2init", "oauth2callback", "signout", "listfiles/../x", "LISTFILES", "listlabels"} {
+	e := withListCalendars(t)
+	for _, next := range []string{"", "//evil.example", "https://evil.example/listcalendars", "/listcalendars", "oauth2init", "oauth2callback", "signout", "listcalendars/../x", "LISTCALENDARS", "listlabels"} {
 		b := e.newBrowser()
 		callback := b.get(b.consent(b.get("/oauth2init?next="+url.QueryEscape(next)).location(), demoEmail))
 		if callback.status != http.StatusFound || callback.location() != "/listlabels" {
@@ -87,11 +107,11 @@ func TestAGoogleRefusalForAMissingScopeAsksForConsentAgain(t *testing.T) {
 }
 
 func TestACallbackWithoutEveryScopeKeepsNothingAndOffersToChooseAgain(t *testing.T) {
-	e := withListFiles(t)
+	e := withListCalendars(t)
 	b := e.newBrowser()
 	authURL := b.startSignIn()
 	// The person unticks Gmail on the consent screen.
-	callback, err := e.google.ApproveScopes(authURL, demoEmail, []string{drive.DriveMetadataReadonlyScope})
+	callback, err := e.google.ApproveScopes(authURL, demoEmail, []string{calendar.CalendarReadonlyScope})
 	if err != nil {
 		t.Fatal(err)
 	}

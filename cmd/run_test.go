@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -689,13 +690,16 @@ func parseConsentForm(t *testing.T, page *url.URL, body string) consentForm {
 		t.Fatalf("no consent form in %q", body)
 	}
 	target, _ := url.Parse(strings.ReplaceAll(action[1]+action[2], "&amp;", "&"))
+	// What a browser submits: the hidden fields, and the boxes left ticked
+	// (there is one per scope when the app asks for several).
 	values := url.Values{}
-	for _, m := range regexp.MustCompile(`<input[^>]*type="hidden"[^>]*>`).FindAllString(body, -1) {
+	for _, m := range regexp.MustCompile(`<input[^>]*type="(?:hidden|checkbox)"[^>]*>`).FindAllString(body, -1) {
 		name := regexp.MustCompile(`name="([^"]*)"`).FindStringSubmatch(m)
 		value := regexp.MustCompile(`value="([^"]*)"`).FindStringSubmatch(m)
-		if name != nil && value != nil {
-			values.Set(name[1], value[1])
+		if name == nil || value == nil || strings.Contains(m, `type="checkbox"`) && !strings.Contains(m, " checked") {
+			continue
 		}
+		values.Add(name[1], html.UnescapeString(value[1]))
 	}
 	values.Set("account", "alice@example.com")
 	return consentForm{action: page.ResolveReference(target).String(), values: values}

@@ -148,6 +148,9 @@ func New(opts Options) *Server {
 	mux.HandleFunc("/gmail/v1/users/{userId}/labels", s.handleLabels)
 	mux.HandleFunc("/", handleNotFound)
 	s.mux = mux
+	for _, a := range apis {
+		s.HandleAPI(a.pattern, a.scopes, a.handle)
+	}
 	return s
 }
 

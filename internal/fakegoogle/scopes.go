@@ -18,6 +18,11 @@ var scopeWords = map[string]string{
 	"https://www.googleapis.com/auth/userinfo.profile": "See your personal info, including any personal info you've made publicly available",
 	"profile": "See your personal info, including any personal info you've made publicly available",
 	"openid":  "Associate you with your personal info on Google",
+	"https://www.googleapis.com/auth/drive.metadata.readonly": "See information about your Google Drive files",
+	"https://www.googleapis.com/auth/drive.readonly":          "See and download all your Google Drive files",
+	"https://www.googleapis.com/auth/calendar.readonly":       "See and download any calendar you can access using your Google Calendar",
+	"https://www.googleapis.com/auth/tasks.readonly":          "View your tasks",
+	"https://www.googleapis.com/auth/spreadsheets.readonly":   "See all your Google Sheets spreadsheets",
 }
 
 // describeScope returns the consent-screen wording of a scope.
