@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Deploys the four HTTP functions of this repository as separate Cloud Functions (2nd gen), with the
-# OAuth client secret and the cookie key kept in Secret Manager. ./deploy.sh --help says how.
+# Deploys every function of this repository (go run ./cmd -functions) as a separate Cloud Function
+# (2nd gen), with the OAuth client secret and the cookie key kept in Secret Manager.
+# ./deploy.sh --help says how.
 set -euo pipefail
 
 readonly APP=gcf-oauth-gmail
-FUNCTIONS=(oauth2init oauth2callback listlabels signout)
 readonly CLIENT_SECRET_NAME=$APP-client-secret
 readonly COOKIE_KEY_NAME=$APP-cookie-key
 readonly CLIENT_SECRET_MOUNT=/secrets/oauth/client_secret.json
@@ -29,33 +29,37 @@ max_instances=10
 dry_run=false
 delete=false
 rotate_cookie_key=false
+FUNCTIONS=()
 
 usage() {
   cat <<'EOF'
 Usage: ./deploy.sh [options]
 
-Deploys oauth2init, oauth2callback, listlabels and signout as separate Cloud Functions (2nd gen),
-each public (the browser calls them), running as the service account
-gcf-oauth-gmail@PROJECT.iam.gserviceaccount.com, which may read only the two secrets below.
+Deploys every function of the app (go run ./cmd -functions) as a separate Cloud Function (2nd gen),
+each public (the browser calls them), all on https://REGION-PROJECT.cloudfunctions.net, running as
+the service account gcf-oauth-gmail@PROJECT.iam.gserviceaccount.com, which may read only the two
+secrets below.
 The Secret Manager secret gcf-oauth-gmail-client-secret holds the OAuth client JSON (mounted as a
 file); gcf-oauth-gmail-cookie-key holds the key that seals the cookies (an environment variable).
-Both are pinned to explicit versions. Running it again changes only what changed.
+Both are pinned to explicit versions.
+Running it again changes only what changed. Needs gcloud, and Go to list the functions.
 
 Options:
-  --project ID          Google Cloud project (default: gcloud config get-value project)
-  --region REGION       region of the functions, e.g. us-central1
-                        (default: gcloud config get-value functions/region)
-  --client-secret FILE  the "Web application" OAuth client JSON downloaded from the console
-                        (default: ./client_secret.json); uploaded only when it changed
-  --offline             ask Google for a refresh token (ACCESS_TYPE=offline), so a session outlives
-                        the one-hour access token; the refresh token then lives in the cookie
-  --rotate-cookie-key   store a new random cookie key and redeploy with it: this signs everyone out
-  --memory SIZE         memory of each function (default 256Mi)
-  --max-instances N     instance cap of each function, a bound on cost (default 10)
-  --dry-run             print the gcloud commands of a first deploy (or of --delete), run none;
-                        needs --project and --region
-  --delete              delete the four functions, the two secrets and the service account
-  -h, --help            show this help
+  --project ID            Google Cloud project (default: gcloud config get-value project)
+  --region REGION         region of the functions, e.g. us-central1
+                          (default: gcloud config get-value functions/region)
+  --client-secret FILE    the "Web application" OAuth client JSON downloaded from the console
+                          (default: ./client_secret.json); uploaded only when it changed
+  --offline               ask Google for a refresh token (ACCESS_TYPE=offline), so a session outlives
+                          the one-hour access token; the refresh token then lives in the cookie
+  --rotate-cookie-key     store a new random cookie key and redeploy with it: this signs everyone out
+  --memory SIZE           memory of each function (default 256Mi)
+  --max-instances N       instance cap of each function, a bound on cost (default 10)
+  --dry-run               print the gcloud commands and run none (Go still lists the functions):
+                          those of a first deploy, or with --delete, those that delete the app;
+                          needs --project and --region
+  --delete                delete every function of the app, the two secrets and the service account
+  -h, --help              show this help
 
 Options are not remembered: pass the same ones on every run, or it redeploys with the defaults.
 Prints at the end the redirect URI to register on the OAuth client and the URL to open.
@@ -158,6 +162,11 @@ new_cookie_key() {
   head -c 32 /dev/urandom | base64 | tr -d '\n'
 }
 
+# has_line TEXT LINE: whether LINE is one of TEXT's lines.
+has_line() {
+  [[ $'\n'$1$'\n' == *$'\n'$2$'\n'* ]]
+}
+
 need_value() {
   [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"
 }
@@ -195,6 +204,26 @@ parse_args() {
 require_gcloud() {
   command -v gcloud >/dev/null 2>&1 ||
     die "gcloud not found on PATH: install the Google Cloud CLI (https://cloud.google.com/sdk/docs/install)"
+}
+
+# The functions come from the one table of them in the Go package, as the local runner prints it,
+# so a function added there is deployed (and deleted) with the others. One go run per deploy.sh
+# run: nothing else needs the runner, so building it separately would not save anything.
+list_functions() {
+  command -v go >/dev/null 2>&1 ||
+    die "go not found on PATH: deploy.sh lists the app's functions with 'go run ./cmd -functions'; install Go (https://go.dev/dl/)"
+  local listed name
+  listed=$(go run ./cmd -functions) ||
+    die "'go run ./cmd -functions' failed (its error is above): deploy.sh takes the list of functions from it"
+  while IFS= read -r name; do
+    if [[ -z $name ]]; then
+      continue
+    fi
+    [[ $name =~ ^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$ ]] ||
+      die "'go run ./cmd -functions' printed \"$name\", which is not a valid Cloud Functions name (lower-case letters, digits and hyphens)"
+    FUNCTIONS+=("$name")
+  done <<<"$listed"
+  [[ ${#FUNCTIONS[@]} -gt 0 ]] || die "'go run ./cmd -functions' listed no function"
 }
 
 config_value() {
@@ -251,7 +280,7 @@ check_apis() {
   enabled=$(read_gcloud "$(printf '%s\n' "${REQUIRED_APIS[@]}")" \
     services list --enabled --project="$project" --format='value(config.name)')
   for api in "${REQUIRED_APIS[@]}"; do
-    if [[ $'\n'$enabled$'\n' != *$'\n'$api$'\n'* ]]; then
+    if ! has_line "$enabled" "$api"; then
       missing="$missing $api"
     fi
   done
@@ -431,9 +460,10 @@ main() {
     exec 3>&2
     require_gcloud
   fi
-  # --source=. and go.mod are relative to the repository root, where this script lives.
+  # --source=., go.mod and ./cmd are relative to the repository root, where this script lives.
   cd "$(dirname "${BASH_SOURCE[0]}")"
   resolve_project_and_region
+  list_functions
   if $delete; then
     delete_everything
   else
