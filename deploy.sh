@@ -5,10 +5,11 @@
 set -euo pipefail
 
 readonly APP=gcf-oauth-gmail
+readonly BUILD_ACCOUNT_ID=$APP-build
 readonly CLIENT_SECRET_NAME=$APP-client-secret
 readonly COOKIE_KEY_NAME=$APP-cookie-key
 readonly CLIENT_SECRET_MOUNT=/secrets/oauth/client_secret.json
-# iam is not used by the functions but by this script, to create their service account.
+# iam is not used by the functions but by this script, to create their service accounts.
 REQUIRED_APIS=(
   cloudfunctions.googleapis.com
   cloudbuild.googleapis.com
@@ -18,7 +19,29 @@ REQUIRED_APIS=(
   gmail.googleapis.com
   iam.googleapis.com
 )
+# What Cloud Build needs to build a function, and nothing more (Cloud Functions' guide to a custom
+# build service account). They are granted on the project because the repository and the bucket
+# they concern are created by Cloud Functions during the first deploy, so they cannot be named
+# before it.
+BUILD_ROLES=(
+  # logging.logEntries.create: the build writes its log to Cloud Logging, where gcloud links to it.
+  roles/logging.logWriter
+  # Push the built image to the gcf-artifacts repository of Artifact Registry.
+  roles/artifactregistry.writer
+  # Read the uploaded source from the bucket gcf-v2-sources-PROJECT_NUMBER-REGION.
+  roles/storage.objectViewer
+)
+# IAM is eventually consistent: a new service account, or a role just granted, reaches every Google
+# service typically within 2 minutes, potentially 7 or more (IAM's "access change propagation").
+# A call that IAM answers with "does not exist" for a new account is tried again after each of
+# these delays, 7 minutes in all, before giving up.
+IAM_RETRY_DELAYS=(5 10 15 30 60 60 60 60 60 60)
+# After creating an account or granting a role, the deploys start no sooner than this: a build
+# whose account cannot write its log or read the source yet fails.
+readonly IAM_PROPAGATION_SECONDS=120
 readonly NEW_COOKIE_KEY_SHOWN="<(head -c 32 /dev/urandom | base64 | tr -d '\n')"
+# What a dry run shows as the active gcloud account.
+readonly DRY_ACCOUNT=ACCOUNT
 
 project=""
 region=""
@@ -30,6 +53,7 @@ dry_run=false
 delete=false
 rotate_cookie_key=false
 FUNCTIONS=()
+iam_changed_at=""
 
 usage() {
   cat <<'EOF'
@@ -38,7 +62,8 @@ Usage: ./deploy.sh [options]
 Deploys every function of the app (go run ./cmd -functions) as a separate Cloud Function (2nd gen),
 each public (the browser calls them), all on https://REGION-PROJECT.cloudfunctions.net, running as
 the service account gcf-oauth-gmail@PROJECT.iam.gserviceaccount.com, which may read only the two
-secrets below.
+secrets below, and built by Cloud Build as gcf-oauth-gmail-build@PROJECT.iam.gserviceaccount.com,
+which may only write build logs, push images and read the uploaded source.
 The Secret Manager secret gcf-oauth-gmail-client-secret holds the OAuth client JSON (mounted as a
 file); gcf-oauth-gmail-cookie-key holds the key that seals the cookies (an environment variable).
 Both are pinned to explicit versions.
@@ -58,7 +83,8 @@ Options:
   --dry-run               print the gcloud commands and run none (Go still lists the functions):
                           those of a first deploy, or with --delete, those that delete the app;
                           needs --project and --region
-  --delete                delete every function of the app, the two secrets and the service account
+  --delete                delete every function of the app, the two secrets and the two service
+                          accounts (with the build account's roles)
   -h, --help              show this help
 
 Options are not remembered: pass the same ones on every run, or it redeploys with the defaults.
@@ -85,8 +111,18 @@ show() {
   printf '+ %s\n' "$*" >&3
 }
 
+# dry NEW DEPLOYED: what a dry run pretends a read answered. A dry run answers as a project where
+# nothing is deployed yet, or, with --delete, as one where the app is.
+dry() {
+  if $delete; then
+    printf '%s\n' "$2"
+  else
+    printf '%s\n' "$1"
+  fi
+}
+
 # read_gcloud DRY_ANSWER ARGS...: a gcloud call that changes nothing. A dry run shows it instead and
-# prints DRY_ANSWER, what a project where nothing is deployed yet would answer.
+# prints DRY_ANSWER.
 read_gcloud() {
   local dry_answer=$1
   shift
@@ -98,8 +134,7 @@ read_gcloud() {
   gcloud "$@"
 }
 
-# exists ARGS...: whether the describe call ARGS succeeds. A dry run answers as a project where
-# nothing is deployed yet, or with --delete as one where everything is.
+# exists ARGS...: whether the describe call ARGS succeeds.
 exists() {
   if $dry_run; then
     show gcloud "$@"
@@ -129,19 +164,67 @@ change_with_input() {
   fi
 }
 
-# A service account created seconds ago can still be unknown to IAM: retry for a short while.
-with_retries() {
-  local attempt
-  for attempt in 1 2 3 4 5; do
-    if "$@"; then
+# gcloud_iam ACCOUNT ARGS...: runs gcloud ARGS, a call that names the service account ACCOUNT, and
+# passes its output on. While IAM answers that ACCOUNT does not exist (a new account has not
+# reached every service yet), it tries again after each of IAM_RETRY_DELAYS. It returns 75 when it
+# gives up, and 1, with gcloud's error shown, on any other failure.
+gcloud_iam() {
+  local account=$1 errors delay waited=0
+  shift
+  for delay in "${IAM_RETRY_DELAYS[@]}" stop; do
+    if { errors=$(gcloud "$@" 2>&1 >&4); } 4>&1; then
+      if [[ -n $errors ]]; then
+        printf '%s\n' "$errors" >&2
+      fi
       return 0
     fi
-    if [[ $attempt != 5 ]]; then
-      note "retrying in 5s"
-      sleep 5
+    printf '%s\n' "$errors" >&2
+    case $errors in
+      *"does not exist"* | *NOT_FOUND* | *"not found"*) ;;
+      *) return 1 ;;
+    esac
+    if [[ $delay == stop ]]; then
+      printf 'deploy.sh: error: %s\n' "IAM still does not know the service account $account ${waited}s after it was created, though new accounts usually reach every Google service within minutes: run ./deploy.sh again later (it goes on from where it stopped); if this keeps happening, see \"If the deploy fails\" in README.md" >&2
+      return 75
     fi
+    note "IAM does not know $account everywhere yet (a new account takes a while to propagate): trying again in ${delay}s"
+    sleep "$delay"
+    waited=$((waited + delay))
   done
-  return 1
+}
+
+# change_iam ACCOUNT ARGS...: change, for a call that names a service account IAM may not know yet.
+# It records when IAM last changed, for wait_for_iam.
+change_iam() {
+  local account=$1
+  shift
+  show gcloud "$@"
+  iam_changed_at=$SECONDS
+  if $dry_run; then
+    return 0
+  fi
+  local status=0
+  gcloud_iam "$account" "$@" >&2 || status=$?
+  case $status in
+    0) ;;
+    75) exit 1 ;;
+    *) die "gcloud $1 $2 failed (the error is above): see \"If the deploy fails\" in README.md" ;;
+  esac
+}
+
+# roles_of ACCOUNT MEMBER DRY_ANSWER ARGS...: the roles MEMBER has in the IAM policy that the
+# get-iam-policy call ARGS reads, one a line; ACCOUNT is the service account it concerns. Returns
+# 75 when IAM never came to know ACCOUNT, 1 on any other failure.
+roles_of() {
+  local account=$1 member=$2 dry_answer=$3
+  shift 3
+  local args=("$@" --flatten='bindings[].members' --filter="bindings.members:$member"
+    --format='value(bindings.role)')
+  if $dry_run; then
+    read_gcloud "$dry_answer" "${args[@]}"
+    return 0
+  fi
+  gcloud_iam "$account" "${args[@]}"
 }
 
 sha256() {
@@ -245,6 +328,7 @@ resolve_project_and_region() {
   [[ -n $region ]] ||
     die "no region: pass --region REGION (e.g. us-central1) or run: gcloud config set functions/region REGION"
   service_account=$APP@$project.iam.gserviceaccount.com
+  build_account=$BUILD_ACCOUNT_ID@$project.iam.gserviceaccount.com
   base_url=https://$region-$project.cloudfunctions.net
 }
 
@@ -288,10 +372,64 @@ check_apis() {
     die "API(s) not enabled in project $project:$missing; enable them with: gcloud services enable$missing --project=$project"
 }
 
-ensure_service_account() {
-  if ! exists iam service-accounts describe "$service_account" --project="$project"; then
-    change iam service-accounts create "$APP" --display-name="$APP" --project="$project"
+ensure_account() {
+  local email=$1 id=$2
+  if ! exists iam service-accounts describe "$email" --project="$project"; then
+    change iam service-accounts create "$id" --display-name="$id" --project="$project"
+    iam_changed_at=$SECONDS
   fi
+}
+
+# Builds run as an account of this app's own: since July 2024 the default Cloud Build account of a
+# new project may lack what a function build needs, and --quiet would hide gcloud's warning. It
+# gets BUILD_ROLES on the project, those it lacks only.
+ensure_build_account() {
+  local granted role
+  ensure_account "$build_account" "$BUILD_ACCOUNT_ID"
+  granted=$(roles_of "$build_account" "serviceAccount:$build_account" \
+    "$(dry "" "$(printf '%s\n' "${BUILD_ROLES[@]}")")" projects get-iam-policy "$project")
+  for role in "${BUILD_ROLES[@]}"; do
+    if ! has_line "$granted" "$role"; then
+      change_iam "$build_account" projects add-iam-policy-binding "$project" \
+        --member="serviceAccount:$build_account" --role="$role" --condition=None --format=none
+    fi
+  done
+}
+
+# Deploying a function that runs as, or is built by, a service account needs the permission to act
+# as it (iam.serviceAccounts.actAs). Project owners and editors have it for every account of the
+# project; anyone else gets the Service Account User role on these two accounts only.
+let_deployer_act_as() {
+  local me member account roles status
+  if $dry_run; then
+    show gcloud config get-value account
+    me=$DRY_ACCOUNT
+  else
+    me=$(config_value account)
+  fi
+  if [[ -z $me ]]; then
+    note "no active gcloud account (gcloud config get-value account): not checking that you may act as $service_account and $build_account"
+    return 0
+  fi
+  case $me in
+    *.gserviceaccount.com) member=serviceAccount:$me ;;
+    *) member=user:$me ;;
+  esac
+  for account in "$service_account" "$build_account"; do
+    status=0
+    roles=$(roles_of "$account" "$member" "$(dry "" roles/iam.serviceAccountUser)" \
+      iam service-accounts get-iam-policy "$account" --project="$project") || status=$?
+    if [[ $status == 75 ]]; then
+      exit 1
+    elif [[ $status != 0 ]]; then
+      note "cannot read the IAM policy of $account (the error is above): not granting $me the role to act as it, which a project owner or editor does not need"
+      continue
+    fi
+    if ! has_line "$roles" roles/iam.serviceAccountUser; then
+      change_iam "$account" iam service-accounts add-iam-policy-binding "$account" --project="$project" \
+        --member="$member" --role=roles/iam.serviceAccountUser --format=none
+    fi
+  done
 }
 
 latest_version() {
@@ -331,11 +469,14 @@ ensure_cookie_key() {
 }
 
 grant_secret_access() {
-  local secret
+  local secret roles member=serviceAccount:$service_account
   for secret in "$CLIENT_SECRET_NAME" "$COOKIE_KEY_NAME"; do
-    with_retries change secrets add-iam-policy-binding "$secret" \
-      --member="serviceAccount:$service_account" --role=roles/secretmanager.secretAccessor \
-      --project="$project"
+    roles=$(roles_of "$service_account" "$member" "$(dry "" roles/secretmanager.secretAccessor)" \
+      secrets get-iam-policy "$secret" --project="$project")
+    if ! has_line "$roles" roles/secretmanager.secretAccessor; then
+      change_iam "$service_account" secrets add-iam-policy-binding "$secret" --project="$project" \
+        --member="$member" --role=roles/secretmanager.secretAccessor --format=none
+    fi
   done
 }
 
@@ -371,12 +512,30 @@ deploy_hash() {
   printf '%s\n' "${digest:0:40}"
 }
 
+# Waits, after this run created an account or granted a role, until IAM has had time to propagate
+# it: the builds and the functions' first instances use them at once.
+wait_for_iam() {
+  if [[ -z $iam_changed_at ]]; then
+    return 0
+  fi
+  if $dry_run; then
+    note "a real run waits here until ${IAM_PROPAGATION_SECONDS}s have passed since the last account or role it created, for IAM to propagate it"
+    return 0
+  fi
+  local left=$((IAM_PROPAGATION_SECONDS - (SECONDS - iam_changed_at)))
+  if [[ $left -gt 0 ]]; then
+    note "waiting ${left}s for IAM to propagate the new accounts and roles before the builds use them"
+    sleep "$left"
+  fi
+}
+
 deploy_function() {
   local name=$1 wanted current
   local settings=(
     functions deploy "$name" --gen2 --runtime="$runtime" --entry-point="$name" --source=.
     --trigger-http --allow-unauthenticated --region="$region" --project="$project"
     --service-account="$service_account"
+    --build-service-account="projects/$project/serviceAccounts/$build_account"
     --memory="$memory" --cpu=1 --concurrency=32 --timeout=30s --max-instances="$max_instances"
     --set-env-vars="REDIRECT_URL=$base_url/oauth2callback,CLIENT_SECRET_FILE=$CLIENT_SECRET_MOUNT,GOOGLE_CLOUD_PROJECT=$project,ACCESS_TYPE=$access_type"
     --set-secrets="$CLIENT_SECRET_MOUNT=$CLIENT_SECRET_NAME:$client_secret_version,COOKIE_SECRET=$COOKIE_KEY_NAME:$cookie_key_version"
@@ -422,6 +581,25 @@ remove() {
   fi
 }
 
+# Removes the build account's roles on the project, then the account: a deleted account's bindings
+# would otherwise stay in the project's policy as deleted:serviceAccount:... members.
+remove_build_account() {
+  local granted role
+  if ! exists iam service-accounts describe "$build_account" --project="$project"; then
+    note "iam service-accounts $build_account is already gone"
+    return 0
+  fi
+  granted=$(roles_of "$build_account" "serviceAccount:$build_account" \
+    "$(printf '%s\n' "${BUILD_ROLES[@]}")" projects get-iam-policy "$project")
+  while IFS= read -r role; do
+    if [[ -n $role ]]; then
+      change projects remove-iam-policy-binding "$project" --member="serviceAccount:$build_account" \
+        --role="$role" --condition=None --format=none
+    fi
+  done <<<"$granted"
+  change iam service-accounts delete "$build_account" --project="$project" --quiet
+}
+
 delete_everything() {
   local name
   for name in "${FUNCTIONS[@]}"; do
@@ -429,6 +607,7 @@ delete_everything() {
   done
   remove secrets "$CLIENT_SECRET_NAME" --project="$project"
   remove secrets "$COOKIE_KEY_NAME" --project="$project"
+  remove_build_account
   remove "iam service-accounts" "$service_account" --project="$project"
 }
 
@@ -438,10 +617,13 @@ deploy_everything() {
   check_client_secret_file
   check_apis
   hash_upload
-  ensure_service_account
+  ensure_account "$service_account" "$APP"
+  ensure_build_account
+  let_deployer_act_as
   ensure_client_secret
   ensure_cookie_key
   grant_secret_access
+  wait_for_iam
   for name in "${FUNCTIONS[@]}"; do
     deploy_function "$name"
   done

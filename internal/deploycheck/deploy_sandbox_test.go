@@ -24,8 +24,11 @@ const (
 	clientSecretName = "gcf-oauth-gmail-client-secret"
 	cookieKeyName    = "gcf-oauth-gmail-cookie-key"
 	serviceAccount   = "gcf-oauth-gmail@demo-proj.iam.gserviceaccount.com"
+	buildAccount     = "gcf-oauth-gmail-build@demo-proj.iam.gserviceaccount.com"
 	baseURL          = "https://europe-west1-demo-proj.cloudfunctions.net"
 	redirectURI      = baseURL + "/oauth2callback"
+	// deployer is the sandbox's active gcloud account, the person running deploy.sh.
+	deployer = "deployer@example.com"
 	// clientSecretValue is the "client_secret" in the test client JSON: no output may hold it.
 	clientSecretValue = "GOCSPX-test-client-secret-value"
 )
@@ -47,8 +50,8 @@ var (
 	// tools are the programs deploy.sh and the stubs run. The sandbox's PATH holds only these and
 	// the stubs, so that no test can reach a real gcloud installed on the machine.
 	tools = []string{
-		"bash", "env", "basename", "dirname", "cat", "cut", "find", "grep", "head", "mkdir", "rm",
-		"sed", "sleep", "sort", "tail", "touch", "tr", "wc", "base64", "sha256sum", "shasum",
+		"bash", "env", "basename", "dirname", "cat", "cp", "cut", "find", "grep", "head", "mkdir",
+		"rm", "sed", "sort", "tail", "touch", "tr", "wc", "base64", "sha256sum", "shasum",
 	}
 	deployHashLabel = regexp.MustCompile(`deploy-hash=[0-9a-f]{40}\b`)
 )
@@ -100,7 +103,7 @@ func webClientJSON(redirectURIs ...string) string {
 }
 
 // sandbox is a small repository holding a copy of deploy.sh and .gcloudignore, with the stub
-// gcloud and go first on a PATH that has nothing else but the tools the scripts need.
+// gcloud, go and sleep first on a PATH that has nothing else but the tools the scripts need.
 type sandbox struct {
 	t          *testing.T
 	repo       string // where deploy.sh runs: a Go module with one file
@@ -109,9 +112,11 @@ type sandbox struct {
 	home       string
 	functions  string // what the stub go prints for `go run ./cmd -functions`
 	goLog      string // the stub go's record of calls
+	sleepLog   string // the stub sleep's record of calls
 	tools      string // the tools, without any stub
 	gcloudBin  string // the stub gcloud
 	goBin      string // the stub go
+	sleepBin   string // the stub sleep
 	withBin    string // PATH with every stub first
 	withoutGo  string // PATH with the stubs but go
 	withoutGcl string // PATH with the stubs but gcloud
@@ -130,15 +135,17 @@ func newSandbox(t *testing.T) *sandbox {
 		home:      filepath.Join(base, "home"),
 		functions: filepath.Join(base, "functions"),
 		goLog:     filepath.Join(base, "go.log"),
+		sleepLog:  filepath.Join(base, "sleep.log"),
 		tools:     filepath.Join(base, "tools"),
 		gcloudBin: filepath.Join(base, "gcloud-bin"),
 		goBin:     filepath.Join(base, "go-bin"),
+		sleepBin:  filepath.Join(base, "sleep-bin"),
 	}
 	path := func(dirs ...string) string { return strings.Join(dirs, string(os.PathListSeparator)) }
-	s.withBin = path(s.gcloudBin, s.goBin, s.tools)
-	s.withoutGo = path(s.gcloudBin, s.tools)
-	s.withoutGcl = path(s.goBin, s.tools)
-	for _, dir := range []string{s.repo, s.state, s.home, s.tools, s.gcloudBin, s.goBin} {
+	s.withBin = path(s.gcloudBin, s.goBin, s.sleepBin, s.tools)
+	s.withoutGo = path(s.gcloudBin, s.sleepBin, s.tools)
+	s.withoutGcl = path(s.goBin, s.sleepBin, s.tools)
+	for _, dir := range []string{s.repo, s.state, s.home, s.tools, s.gcloudBin, s.goBin, s.sleepBin} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -152,6 +159,7 @@ func newSandbox(t *testing.T) *sandbox {
 	}
 	copyFile(t, filepath.Join("testdata", "gcloud"), filepath.Join(s.gcloudBin, "gcloud"), 0o755)
 	copyFile(t, filepath.Join("testdata", "go.sh"), filepath.Join(s.goBin, "go"), 0o755)
+	copyFile(t, filepath.Join("testdata", "sleep.sh"), filepath.Join(s.sleepBin, "sleep"), 0o755)
 	copyFile(t, filepath.Join(root, "deploy.sh"), filepath.Join(s.repo, "deploy.sh"), 0o755)
 	copyFile(t, filepath.Join(root, ".gcloudignore"), filepath.Join(s.repo, ".gcloudignore"), 0o644)
 	s.writeRepo("go.mod", "module example.com/fixture\n\ngo 1.26.0\n")
@@ -161,6 +169,7 @@ func newSandbox(t *testing.T) *sandbox {
 	s.setFunctions(functionNames...)
 	s.writeState("enabled-services", strings.Join(requiredAPIs, "\n")+"\n")
 	s.writeState("upload-files", "function.go\ngo.mod\ngo.sum\n")
+	s.setConfig("account", deployer)
 	return s
 }
 
@@ -191,6 +200,18 @@ func (s *sandbox) writeRepo(name, content string) {
 
 func (s *sandbox) writeState(name, content string) {
 	writeFile(s.t, filepath.Join(s.state, name), content)
+}
+
+func (s *sandbox) readState(name string) string {
+	s.t.Helper()
+	data, err := os.ReadFile(filepath.Join(s.state, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return ""
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return string(data)
 }
 
 func (s *sandbox) setConfig(key, value string) {
@@ -228,6 +249,7 @@ func (s *sandbox) runWithPath(path string, args ...string) result {
 		"GCLOUD_STUB_LOG=" + s.log,
 		"GO_STUB_FUNCTIONS=" + s.functions,
 		"GO_STUB_LOG=" + s.goLog,
+		"SLEEP_STUB_LOG=" + s.sleepLog,
 	}, s.env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -268,8 +290,22 @@ func readLines(t *testing.T, path string) []string {
 
 func (s *sandbox) logLines() []string { return readLines(s.t, s.log) }
 
+// sleeps returns the seconds deploy.sh asked the stub sleep for, in order.
+func (s *sandbox) sleeps() []int {
+	s.t.Helper()
+	var seconds []int
+	for _, line := range readLines(s.t, s.sleepLog) {
+		n, err := strconv.Atoi(line)
+		if err != nil {
+			s.t.Fatalf("deploy.sh ran sleep %q, want whole seconds", line)
+		}
+		seconds = append(seconds, n)
+	}
+	return seconds
+}
+
 func (s *sandbox) clearLog() {
-	for _, log := range []string{s.log, s.goLog} {
+	for _, log := range []string{s.log, s.goLog, s.sleepLog} {
 		if err := os.Remove(log); err != nil && !errors.Is(err, os.ErrNotExist) {
 			s.t.Fatal(err)
 		}
@@ -322,6 +358,7 @@ func changes(lines []string) []string {
 	for _, line := range lines {
 		for _, verb := range []string{
 			" create ", " deploy ", " versions add ", " delete ", " add-iam-policy-binding ",
+			" remove-iam-policy-binding ", " versions disable ", " versions destroy ",
 		} {
 			if strings.Contains(line, verb) {
 				found = append(found, line)

@@ -52,7 +52,7 @@ func TestSecondDeployChangesOnlyWhatChanged(t *testing.T) {
 		wantInDeploys string // every redeploy has it
 	}{
 		{
-			name:   "nothing changed: nothing is created, added or redeployed",
+			name:   "nothing changed: nothing is created, added, granted or redeployed",
 			change: func(*sandbox) []string { return nil },
 		},
 		{
@@ -116,6 +116,9 @@ func TestSecondDeployChangesOnlyWhatChanged(t *testing.T) {
 			if created := matching(log, " create "); len(created) != 0 {
 				t.Errorf("second deploy created %q, want nothing created", created)
 			}
+			if granted := matching(log, "-iam-policy-binding "); len(granted) != 0 {
+				t.Errorf("second deploy changed IAM policies with %q, want no change", granted)
+			}
 			for _, secret := range []string{clientSecretName, cookieKeyName} {
 				added := matching(log, "gcloud secrets versions add "+secret+" ")
 				want := 0
@@ -138,25 +141,30 @@ func TestSecondDeployChangesOnlyWhatChanged(t *testing.T) {
 					t.Errorf("redeploy %q lacks %q", line, tt.wantInDeploys)
 				}
 			}
+			if sleeps := s.sleeps(); len(sleeps) != 0 {
+				t.Errorf("second deploy slept %v seconds, want no wait: it created no account and granted no role", sleeps)
+			}
 
 			s.clearLog()
 			// The same settings again, less a rotation: that is a one-off.
 			s.deploy(slices.DeleteFunc(args, func(arg string) bool { return arg == "--rotate-cookie-key" })...)
-			if changed := changes(s.logLines()); len(changed) != 2 { // the two idempotent IAM bindings
-				t.Errorf("a third, identical run changed %q, want only the two secret IAM bindings", changed)
+			if changed := changes(s.logLines()); len(changed) != 0 {
+				t.Errorf("a third, identical run changed %q, want no change", changed)
 			}
 		})
 	}
 }
 
 // normalizeCommand turns a line of a dry run, or of the stub's log, into a comparable command: no
-// prefix, no shown input, no hash value (a dry run cannot know it).
+// prefix, no shown input, no hash value (a dry run cannot know it), and the dry run's stand-in for
+// the active account.
 func normalizeCommand(line string) string {
 	line = strings.TrimPrefix(line, "+ ")
 	if i := strings.Index(line, " < "); i >= 0 {
 		line = line[:i]
 	}
 	line = deployHashLabel.ReplaceAllString(line, "deploy-hash=HASH")
+	line = strings.ReplaceAll(line, deployer, "ACCOUNT")
 	return strings.ReplaceAll(line, "deploy-hash=<hash>", "deploy-hash=HASH")
 }
 
@@ -185,6 +193,8 @@ func TestDryRunListsTheCommandsOfARealRunAndRunsNone(t *testing.T) {
 			wantShown: []string{
 				"< <(head -c 32 /dev/urandom | base64", // where the cookie key comes from, not a key
 				"< ./client_secret.json",
+				"gcloud iam service-accounts create gcf-oauth-gmail-build ",
+				"--build-service-account=projects/" + project + "/serviceAccounts/" + buildAccount + " ",
 				redirectURI,
 				baseURL + "/oauth2init",
 			},
@@ -193,7 +203,7 @@ func TestDryRunListsTheCommandsOfARealRunAndRunsNone(t *testing.T) {
 			name:         "delete",
 			args:         []string{"--delete"},
 			deployedOnce: true,
-			wantShown:    []string{"gcloud iam service-accounts delete " + serviceAccount + " "},
+			wantShown:    []string{"gcloud iam service-accounts delete " + buildAccount + " "},
 		},
 	}
 	for _, tt := range tests {
@@ -239,10 +249,10 @@ func TestDryRunDeleteListsTheDeletesAndRunsNoGcloud(t *testing.T) {
 	if log := s.logLines(); len(log) != 0 {
 		t.Errorf("--dry-run --delete called gcloud, want no call:\n%s", strings.Join(log, "\n"))
 	}
-	// Every function, the two secrets and the service account.
-	want := len(functionNames) + 2 + 1
+	// Every function, the two secrets, the build account's three roles and the two accounts.
+	want := len(functionNames) + 2 + 3 + 2
 	if got := changes(shownCommands(r.stdout)); len(got) != want {
-		t.Errorf("--dry-run --delete listed %d deletes, want %d (every function, 2 secrets, 1 service account):\n%s",
+		t.Errorf("--dry-run --delete listed %d deletes, want %d (every function, 2 secrets, 3 roles, 2 service accounts):\n%s",
 			len(got), want, strings.Join(got, "\n"))
 	}
 }
@@ -300,7 +310,14 @@ func TestDeleteRemovesEverythingAndToleratesWhatIsGone(t *testing.T) {
 		fmt.Sprintf("gcloud secrets delete %s --project=%s --quiet", clientSecretName, project),
 		fmt.Sprintf("gcloud secrets delete %s --project=%s --quiet", cookieKeyName, project),
 	)
-	want = append(want, fmt.Sprintf("gcloud iam service-accounts delete %s --project=%s --quiet", serviceAccount, project))
+	for _, role := range buildRoles {
+		want = append(want, fmt.Sprintf("gcloud projects remove-iam-policy-binding %s --member=serviceAccount:%s --role=%s --condition=None --format=none",
+			project, buildAccount, role))
+	}
+	want = append(want,
+		fmt.Sprintf("gcloud iam service-accounts delete %s --project=%s --quiet", buildAccount, project),
+		fmt.Sprintf("gcloud iam service-accounts delete %s --project=%s --quiet", serviceAccount, project),
+	)
 	if got := changes(s.logLines()); !slices.Equal(got, want) {
 		t.Errorf("--delete changed:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -308,6 +325,9 @@ func TestDeleteRemovesEverythingAndToleratesWhatIsGone(t *testing.T) {
 		if entries, _ := os.ReadDir(filepath.Join(s.state, dir)); len(entries) != 0 {
 			t.Errorf("after --delete the project still has %d %s, want none", len(entries), dir)
 		}
+	}
+	if bindings := strings.TrimSpace(s.readState("project-bindings")); bindings != "" {
+		t.Errorf("after --delete the project's IAM policy still has:\n%s\nwant none of the app's bindings", bindings)
 	}
 
 	s.clearLog()
@@ -715,7 +735,7 @@ func TestScriptsPassShellcheck(t *testing.T) {
 	}
 	for _, script := range []string{
 		filepath.Join(testhost.RepoRoot(t), "deploy.sh"),
-		filepath.Join("testdata", "gcloud"), filepath.Join("testdata", "go.sh"),
+		filepath.Join("testdata", "gcloud"), filepath.Join("testdata", "go.sh"), filepath.Join("testdata", "sleep.sh"),
 	} {
 		if out, err := exec.Command(shellcheck, script).CombinedOutput(); err != nil {
 			t.Errorf("shellcheck %s: %v, want no finding:\n%s", script, err, out)
