@@ -52,6 +52,7 @@ max_instances=10
 dry_run=false
 delete=false
 rotate_cookie_key=false
+allow_shared_origin=false
 FUNCTIONS=()
 iam_changed_at=""
 
@@ -78,6 +79,8 @@ Options:
   --offline               ask Google for a refresh token (ACCESS_TYPE=offline), so a session outlives
                           the one-hour access token; the refresh token then lives in the cookie
   --rotate-cookie-key     store a new random cookie key and redeploy with it: this signs everyone out
+  --allow-shared-origin   deploy even if other functions run in the same project and region; they
+                          share this app's host, its origin and its session cookie
   --memory SIZE           memory of each function (default 256Mi)
   --max-instances N       instance cap of each function, a bound on cost (default 10)
   --dry-run               print the gcloud commands and run none (Go still lists the functions):
@@ -272,6 +275,7 @@ parse_args() {
       --max-instances) need_value "$@"; max_instances=$2; shift ;;
       --offline) access_type=offline ;;
       --rotate-cookie-key) rotate_cookie_key=true ;;
+      --allow-shared-origin) allow_shared_origin=true ;;
       --dry-run) dry_run=true ;;
       --delete) delete=true ;;
       *) die "unknown argument: $1 (see --help)" ;;
@@ -307,6 +311,16 @@ list_functions() {
     FUNCTIONS+=("$name")
   done <<<"$listed"
   [[ ${#FUNCTIONS[@]} -gt 0 ]] || die "'go run ./cmd -functions' listed no function"
+}
+
+is_app_function() {
+  local name
+  for name in "${FUNCTIONS[@]}"; do
+    if [[ $name == "$1" ]]; then
+      return 0
+    fi
+  done
+  return 1
 }
 
 config_value() {
@@ -370,6 +384,29 @@ check_apis() {
   done
   [[ -z $missing ]] ||
     die "API(s) not enabled in project $project:$missing; enable them with: gcloud services enable$missing --project=$project"
+}
+
+# Every function of a project and region is served on REGION-PROJECT.cloudfunctions.net: any other
+# function there is same-origin with this app and receives its session cookie.
+check_shared_origin() {
+  local listed name others=""
+  listed=$(read_gcloud "$(dry "" "$(printf '%s\n' "${FUNCTIONS[@]}")")" \
+    functions list --regions="$region" --project="$project" --format='value(name.basename())')
+  while IFS= read -r name; do
+    if [[ -n $name ]] && ! is_app_function "$name"; then
+      others="${others:+$others, }$name"
+    fi
+  done <<<"$listed"
+  if [[ -z $others ]]; then
+    return 0
+  fi
+  if $allow_shared_origin; then
+    warn "--allow-shared-origin: $base_url also serves $others, which receive this app's session cookie and are same-origin with its pages"
+    return 0
+  fi
+  printf 'deploy.sh: error: %s\n' "project $project already has functions in $region that are not part of this app: $others. Every function of a project and region is served on one host, $base_url, so each of them would receive this app's session cookie (the browser sends it with every request to that host, and it is as good as the signed-in session) and would be same-origin with this app's pages (its scripts could read them and act as the signed-in person). Deploy this app to a Google Cloud project of its own, where nothing else runs; or, if you trust every function listed as much as this app, pass --allow-shared-origin." |
+    fold -s -w 100 | sed 's/ *$//' >&2
+  exit 1
 }
 
 ensure_account() {
@@ -616,6 +653,7 @@ deploy_everything() {
   read_go_runtime
   check_client_secret_file
   check_apis
+  check_shared_origin
   hash_upload
   ensure_account "$service_account" "$APP"
   ensure_build_account

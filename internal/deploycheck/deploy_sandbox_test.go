@@ -50,7 +50,7 @@ var (
 	// tools are the programs deploy.sh and the stubs run. The sandbox's PATH holds only these and
 	// the stubs, so that no test can reach a real gcloud installed on the machine.
 	tools = []string{
-		"bash", "env", "basename", "dirname", "cat", "cp", "cut", "find", "grep", "head", "mkdir",
+		"bash", "env", "basename", "dirname", "cat", "cp", "cut", "find", "fold", "grep", "head", "mkdir",
 		"rm", "sed", "sort", "tail", "touch", "tr", "wc", "base64", "sha256sum", "shasum",
 	}
 	deployHashLabel = regexp.MustCompile(`deploy-hash=[0-9a-f]{40}\b`)
@@ -340,6 +340,12 @@ func (s *sandbox) deployedFunctions() []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+// addForeignFunction puts a function that is not the app's into the stub's project.
+func (s *sandbox) addForeignFunction(name, inRegion string) {
+	s.writeState(filepath.Join("functions", name, "deploy-hash"), "0123\n")
+	s.writeState(filepath.Join("functions", name, "region"), inRegion+"\n")
 }
 
 func matching(lines []string, substr string) []string {
