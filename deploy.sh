@@ -9,7 +9,8 @@ readonly BUILD_ACCOUNT_ID=$APP-build
 readonly CLIENT_SECRET_NAME=$APP-client-secret
 readonly COOKIE_KEY_NAME=$APP-cookie-key
 readonly CLIENT_SECRET_MOUNT=/secrets/oauth/client_secret.json
-# iam is not used by the functions but by this script, to create their service accounts.
+# iam is not used by the functions but by this script, to create their service accounts. Gmail is
+# checked in the project of the OAuth client, which is usually this one (see check_apis).
 REQUIRED_APIS=(
   cloudfunctions.googleapis.com
   cloudbuild.googleapis.com
@@ -373,17 +374,46 @@ check_client_secret_file() {
   fi
 }
 
+# The project the OAuth client belongs to, as its JSON says; empty when unknown.
+client_project() {
+  if [[ -f $client_secret_file && -r $client_secret_file ]]; then
+    sed -n 's/.*"project_id"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$client_secret_file" | head -n 1
+  fi
+}
+
 check_apis() {
-  local enabled api missing=""
+  local enabled api missing="" owner
+  # Google counts a user's Gmail calls against the project of the OAuth client that got the token:
+  # that is where the Gmail API must be enabled.
+  owner=$(client_project)
   enabled=$(read_gcloud "$(printf '%s\n' "${REQUIRED_APIS[@]}")" \
     services list --enabled --project="$project" --format='value(config.name)')
   for api in "${REQUIRED_APIS[@]}"; do
+    if [[ $api == gmail.googleapis.com && -n $owner && $owner != "$project" ]]; then
+      continue
+    fi
     if ! has_line "$enabled" "$api"; then
       missing="$missing $api"
     fi
   done
   [[ -z $missing ]] ||
     die "API(s) not enabled in project $project:$missing; enable them with: gcloud services enable$missing --project=$project"
+  if [[ -n $owner && $owner != "$project" ]]; then
+    check_gmail_api_in "$owner"
+  fi
+}
+
+# check_gmail_api_in PROJECT: the OAuth client belongs to PROJECT, not to the deploy project.
+check_gmail_api_in() {
+  local owner=$1 enabled
+  if ! enabled=$(read_gcloud gmail.googleapis.com services list --enabled --project="$owner" \
+    --format='value(config.name)' 2>/dev/null); then
+    warn "$client_secret belongs to project $owner, not $project: the Gmail API must be enabled in $owner, where the OAuth client lives, and deploy.sh cannot check it because it cannot read that project's services (gcloud services list --enabled --project=$owner failed); if in doubt, have its owner run: gcloud services enable gmail.googleapis.com --project=$owner"
+    return 0
+  fi
+  has_line "$enabled" gmail.googleapis.com ||
+    die "the Gmail API is not enabled in project $owner, where the OAuth client of $client_secret lives (the app calls Gmail as that client, whichever project runs the functions): enable it with: gcloud services enable gmail.googleapis.com --project=$owner"
+  warn "$client_secret belongs to project $owner, not $project: Gmail calls count against $owner, where the Gmail API is enabled"
 }
 
 # Every function of a project and region is served on REGION-PROJECT.cloudfunctions.net: any other

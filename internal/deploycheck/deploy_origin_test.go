@@ -90,3 +90,89 @@ func TestRefusesToShareTheOriginWithOtherFunctions(t *testing.T) {
 		})
 	}
 }
+
+// The Gmail API counts a user's calls against the project of the OAuth client, which may not be the
+// project the functions run in.
+func TestGmailAPIIsCheckedInTheOAuthClientsProject(t *testing.T) {
+	t.Parallel()
+	const owner = "consent-proj"
+	withoutGmail := slices.DeleteFunc(slices.Clone(requiredAPIs), func(api string) bool { return api == "gmail.googleapis.com" })
+	tests := []struct {
+		name        string
+		setup       func(s *sandbox)
+		wantOK      bool
+		wantChecked bool     // services of the client's project listed
+		wantStderr  []string // on the warning or error line
+	}{
+		{
+			name:        "client of the deploy project: no warning",
+			setup:       func(*sandbox) {},
+			wantOK:      true,
+			wantChecked: false,
+		},
+		{
+			name: "client of another project where Gmail is enabled: a warning, and Gmail need not be enabled here",
+			setup: func(s *sandbox) {
+				s.writeState("enabled-services", strings.Join(withoutGmail, "\n")+"\n")
+				s.writeState("projects/"+owner+"/enabled-services", "gmail.googleapis.com\n")
+			},
+			wantOK:      true,
+			wantChecked: true,
+			wantStderr:  []string{"warning: ./client_secret.json belongs to project " + owner + ", not " + project},
+		},
+		{
+			name:        "client of another project where Gmail is not enabled: the command that enables it",
+			setup:       func(s *sandbox) { s.writeState("projects/"+owner+"/enabled-services", "iam.googleapis.com\n") },
+			wantChecked: true,
+			wantStderr: []string{
+				"error: the Gmail API is not enabled in project " + owner,
+				"gcloud services enable gmail.googleapis.com --project=" + owner,
+			},
+		},
+		{
+			name:        "client of a project the deployer cannot read: a warning that says so",
+			setup:       func(s *sandbox) { s.writeState("projects/"+owner+"/permission-denied", "") },
+			wantOK:      true,
+			wantChecked: true,
+			wantStderr: []string{
+				"belongs to project " + owner + ", not " + project,
+				"cannot read that project's services",
+				"gcloud services enable gmail.googleapis.com --project=" + owner,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newSandbox(t)
+			if tt.name != tests[0].name {
+				s.writeRepo("client_secret.json", webClientJSONOf(owner, redirectURI))
+			}
+			tt.setup(s)
+			r := s.run("--project", project, "--region", region)
+			if ok := r.exitCode == 0; ok != tt.wantOK {
+				t.Fatalf("deploy.sh succeeded: %v, want %v:\n%s", ok, tt.wantOK, r)
+			}
+			want := "gcloud services list --enabled --project=" + owner + " --format=value(config.name)"
+			if checked := slices.Contains(s.logLines(), want); checked != tt.wantChecked {
+				t.Errorf("ran %q: %v, want %v", want, checked, tt.wantChecked)
+			}
+			for _, text := range tt.wantStderr {
+				if !strings.Contains(r.stderr, text) {
+					t.Errorf("stderr lacks %q:\n%s", text, r.stderr)
+				}
+			}
+			if len(tt.wantStderr) == 0 && strings.Contains(r.stderr, "belongs to project") {
+				t.Errorf("warned about the client's project, want no warning:\n%s", r.stderr)
+			}
+			if !tt.wantOK {
+				if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) != 1 {
+					t.Errorf("stderr has %d lines, want one error line:\n%s", len(lines), r.stderr)
+				}
+				if changed := changes(s.logLines()); len(changed) != 0 {
+					t.Errorf("a failing run changed the project with %q, want no change", changed)
+				}
+			}
+		})
+	}
+}

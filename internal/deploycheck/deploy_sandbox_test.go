@@ -93,13 +93,18 @@ func appFunctionNames() []string {
 }
 
 func webClientJSON(redirectURIs ...string) string {
+	return webClientJSONOf(project, redirectURIs...)
+}
+
+// webClientJSONOf is the JSON Google gives for a "Web application" client of clientProject.
+func webClientJSONOf(clientProject string, redirectURIs ...string) string {
 	quoted := make([]string, len(redirectURIs))
 	for i, uri := range redirectURIs {
 		quoted[i] = strconv.Quote(uri)
 	}
 	return fmt.Sprintf(`{"web":{"client_id":"1234-test.apps.googleusercontent.com","project_id":%q,`+
 		`"auth_uri":"https://accounts.google.com/o/oauth2/auth","token_uri":"https://oauth2.googleapis.com/token",`+
-		`"client_secret":%q,"redirect_uris":[%s]}}`, project, clientSecretValue, strings.Join(quoted, ","))
+		`"client_secret":%q,"redirect_uris":[%s]}}`, clientProject, clientSecretValue, strings.Join(quoted, ","))
 }
 
 // sandbox is a small repository holding a copy of deploy.sh and .gcloudignore, with the stub
