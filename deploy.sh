@@ -67,8 +67,8 @@ the service account gcf-oauth-gmail@PROJECT.iam.gserviceaccount.com, which may r
 secrets below, and built by Cloud Build as gcf-oauth-gmail-build@PROJECT.iam.gserviceaccount.com,
 which may only write build logs, push images and read the uploaded source.
 The Secret Manager secret gcf-oauth-gmail-client-secret holds the OAuth client JSON (mounted as a
-file); gcf-oauth-gmail-cookie-key holds the key that seals the cookies (an environment variable).
-Both are pinned to explicit versions.
+file); gcf-oauth-gmail-cookie-key holds the key that seals the cookies (COOKIE_SECRET, and the key
+before the last rotation as COOKIE_SECRET_PREVIOUS). Both are pinned to explicit versions.
 Running it again changes only what changed. Needs gcloud, and Go to list the functions.
 
 Options:
@@ -79,14 +79,16 @@ Options:
                           (default: ./client_secret.json); uploaded only when it changed
   --offline               ask Google for a refresh token (ACCESS_TYPE=offline), so a session outlives
                           the one-hour access token; the refresh token then lives in the cookie
-  --rotate-cookie-key     store a new random cookie key and redeploy with it: this signs everyone out
+  --rotate-cookie-key     store a new random cookie key and redeploy with it, keeping the key before
+                          it as COOKIE_SECRET_PREVIOUS, so this signs nobody out; once every function
+                          is deployed, the versions of the key older than those two are disabled
   --allow-shared-origin   deploy even if other functions run in the same project and region; they
                           share this app's host, its origin and its session cookie
   --memory SIZE           memory of each function (default 256Mi)
   --max-instances N       instance cap of each function, a bound on cost (default 10)
   --dry-run               print the gcloud commands and run none (Go still lists the functions):
-                          those of a first deploy, or with --delete, those that delete the app;
-                          needs --project and --region
+                          those of a first deploy, or with --delete or --rotate-cookie-key, those
+                          for a project where the app is deployed; needs --project and --region
   --delete                delete every function of the app, the two secrets and the two service
                           accounts (with the build account's roles)
   -h, --help              show this help
@@ -116,9 +118,9 @@ show() {
 }
 
 # dry NEW DEPLOYED: what a dry run pretends a read answered. A dry run answers as a project where
-# nothing is deployed yet, or, with --delete, as one where the app is.
+# nothing is deployed yet, or, with --delete or --rotate-cookie-key, as one where the app is.
 dry() {
-  if $delete; then
+  if $delete || $rotate_cookie_key; then
     printf '%s\n' "$2"
   else
     printf '%s\n' "$1"
@@ -142,7 +144,7 @@ read_gcloud() {
 exists() {
   if $dry_run; then
     show gcloud "$@"
-    $delete
+    $delete || $rotate_cookie_key
     return
   fi
   gcloud "$@" >/dev/null 2>&1
@@ -504,11 +506,16 @@ latest_version() {
     --format='value(name.basename())'
 }
 
-# Compares hashes, so the stored secret is never held whole in a variable nor printed.
+# Compares hashes, so the stored secret is never held whole in a variable nor printed. A dry run
+# for a deployed app takes the file as the one stored.
 client_secret_is_current() {
   local stored wanted
-  stored=$(read_gcloud "" secrets versions access latest --secret="$CLIENT_SECRET_NAME" \
-    --project="$project" | sha256) || die "cannot read the latest version of secret $CLIENT_SECRET_NAME"
+  if $dry_run; then
+    show gcloud secrets versions access latest --secret="$CLIENT_SECRET_NAME" --project="$project"
+    return 0
+  fi
+  stored=$(gcloud secrets versions access latest --secret="$CLIENT_SECRET_NAME" --project="$project" |
+    sha256) || die "cannot read the latest version of secret $CLIENT_SECRET_NAME"
   wanted=$(sha256 <"$client_secret_file")
   [[ $stored == "$wanted" ]]
 }
@@ -524,7 +531,12 @@ ensure_client_secret() {
   client_secret_version=$(latest_version "$CLIENT_SECRET_NAME")
 }
 
+# The cookie key: the newest enabled version is COOKIE_SECRET; the version just before it, if it is
+# enabled, is COOKIE_SECRET_PREVIOUS, so that cookies sealed before the last rotation still open
+# (and are re-sealed with the current key). A rotation adds a version. Once every function runs with
+# this pair, the enabled versions that none of them mounts any more are disabled.
 ensure_cookie_key() {
+  local versions number state
   if ! exists secrets describe "$COOKIE_KEY_NAME" --project="$project"; then
     change_with_input new_cookie_key "$NEW_COOKIE_KEY_SHOWN" secrets create "$COOKIE_KEY_NAME" \
       --replication-policy=automatic --data-file=- --project="$project"
@@ -532,7 +544,37 @@ ensure_cookie_key() {
     change_with_input new_cookie_key "$NEW_COOKIE_KEY_SHOWN" secrets versions add "$COOKIE_KEY_NAME" \
       --data-file=- --project="$project"
   fi
-  cookie_key_version=$(latest_version "$COOKIE_KEY_NAME")
+  versions=$(read_gcloud "$(dry "1 ENABLED" $'2 ENABLED\n1 ENABLED')" secrets versions list \
+    "$COOKIE_KEY_NAME" --project="$project" --format='value(name.basename(),state)')
+  cookie_key_version=""
+  previous_cookie_key_version=""
+  unmounted_cookie_keys=""
+  local before_current=false
+  while read -r number state; do
+    if [[ ! $number =~ ^[0-9]+$ ]]; then
+      continue
+    elif [[ -z $cookie_key_version ]]; then
+      if [[ $state == ENABLED ]]; then
+        cookie_key_version=$number
+      fi
+    elif ! $before_current; then
+      before_current=true
+      if [[ $state == ENABLED ]]; then
+        previous_cookie_key_version=$number
+      fi
+    elif [[ $state == ENABLED ]]; then
+      unmounted_cookie_keys="$unmounted_cookie_keys $number"
+    fi
+  done < <(printf '%s\n' "$versions" | LC_ALL=C sort -rn)
+  [[ -n $cookie_key_version ]] ||
+    die "secret $COOKIE_KEY_NAME has no enabled version: add one with ./deploy.sh --rotate-cookie-key"
+}
+
+disable_unmounted_cookie_keys() {
+  local number
+  for number in $unmounted_cookie_keys; do
+    change secrets versions disable "$number" --secret="$COOKIE_KEY_NAME" --project="$project"
+  done
 }
 
 grant_secret_access() {
@@ -597,7 +639,12 @@ wait_for_iam() {
 }
 
 deploy_function() {
-  local name=$1 wanted current
+  local name=$1 wanted current secrets
+  secrets="$CLIENT_SECRET_MOUNT=$CLIENT_SECRET_NAME:$client_secret_version"
+  secrets="$secrets,COOKIE_SECRET=$COOKIE_KEY_NAME:$cookie_key_version"
+  if [[ -n $previous_cookie_key_version ]]; then
+    secrets="$secrets,COOKIE_SECRET_PREVIOUS=$COOKIE_KEY_NAME:$previous_cookie_key_version"
+  fi
   local settings=(
     functions deploy "$name" --gen2 --runtime="$runtime" --entry-point="$name" --source=.
     --trigger-http --allow-unauthenticated --region="$region" --project="$project"
@@ -605,7 +652,7 @@ deploy_function() {
     --build-service-account="projects/$project/serviceAccounts/$build_account"
     --memory="$memory" --cpu=1 --concurrency=32 --timeout=30s --max-instances="$max_instances"
     --set-env-vars="REDIRECT_URL=$base_url/oauth2callback,CLIENT_SECRET_FILE=$CLIENT_SECRET_MOUNT,GOOGLE_CLOUD_PROJECT=$project,ACCESS_TYPE=$access_type"
-    --set-secrets="$CLIENT_SECRET_MOUNT=$CLIENT_SECRET_NAME:$client_secret_version,COOKIE_SECRET=$COOKIE_KEY_NAME:$cookie_key_version"
+    --set-secrets="$secrets"
   )
   wanted=$(deploy_hash "${settings[@]}")
   # A function whose last deploy failed is not ACTIVE: it is deployed again, whatever its label.
@@ -695,6 +742,7 @@ deploy_everything() {
   for name in "${FUNCTIONS[@]}"; do
     deploy_function "$name"
   done
+  disable_unmounted_cookie_keys
   if $dry_run; then
     echo
   fi

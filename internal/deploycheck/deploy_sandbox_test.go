@@ -333,6 +333,20 @@ func (s *sandbox) secretVersions(secret string) []string {
 	}
 }
 
+// versionStates returns the state of each version of secret, oldest first.
+func (s *sandbox) versionStates(secret string) []string {
+	s.t.Helper()
+	var states []string
+	for n := range s.secretVersions(secret) {
+		state := strings.TrimSpace(s.readState(filepath.Join("secrets", secret, "states", strconv.Itoa(n+1))))
+		if state == "" {
+			state = "ENABLED"
+		}
+		states = append(states, state)
+	}
+	return states
+}
+
 // deployedFunctions returns the functions the stub's project has, by name.
 func (s *sandbox) deployedFunctions() []string {
 	s.t.Helper()

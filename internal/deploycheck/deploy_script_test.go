@@ -66,11 +66,11 @@ func TestSecondDeployChangesOnlyWhatChanged(t *testing.T) {
 			wantInDeploys: "--set-secrets=/secrets/oauth/client_secret.json=" + clientSecretName + ":2,COOKIE_SECRET=" + cookieKeyName + ":1 ",
 		},
 		{
-			name:          "--rotate-cookie-key adds one key version and redeploys every function pinned to it",
+			name:          "--rotate-cookie-key adds one key version and redeploys every function with it and the previous one",
 			change:        func(*sandbox) []string { return []string{"--rotate-cookie-key"} },
 			wantAdded:     []string{cookieKeyName},
 			wantDeploys:   all,
-			wantInDeploys: "--set-secrets=/secrets/oauth/client_secret.json=" + clientSecretName + ":1,COOKIE_SECRET=" + cookieKeyName + ":2 ",
+			wantInDeploys: "--set-secrets=/secrets/oauth/client_secret.json=" + clientSecretName + ":1,COOKIE_SECRET=" + cookieKeyName + ":2,COOKIE_SECRET_PREVIOUS=" + cookieKeyName + ":1 ",
 		},
 		{
 			name: "changed source redeploys every function and touches no secret",
@@ -178,8 +178,8 @@ func shownCommands(stdout string) []string {
 	return shown
 }
 
-// A dry run shows what a real run would run: that of a first deploy, or with --delete, that of a
-// run on a project where the app is deployed.
+// A dry run shows what a real run would run: that of a first deploy, or with --rotate-cookie-key
+// or --delete, that of a run on a project where the app is deployed.
 func TestDryRunListsTheCommandsOfARealRunAndRunsNone(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -197,6 +197,15 @@ func TestDryRunListsTheCommandsOfARealRunAndRunsNone(t *testing.T) {
 				"--build-service-account=projects/" + project + "/serviceAccounts/" + buildAccount + " ",
 				redirectURI,
 				baseURL + "/oauth2init",
+			},
+		},
+		{
+			name:         "rotation",
+			args:         []string{"--rotate-cookie-key"},
+			deployedOnce: true,
+			wantShown: []string{
+				"gcloud secrets versions add " + cookieKeyName + " --data-file=- --project=" + project + " < <(head -c 32",
+				",COOKIE_SECRET=" + cookieKeyName + ":2,COOKIE_SECRET_PREVIOUS=" + cookieKeyName + ":1 ",
 			},
 		},
 		{
@@ -711,7 +720,7 @@ func TestHelpExitsZeroAndMentionsEveryFlag(t *testing.T) {
 			t.Errorf("--help does not mention %s:\n%s", m[2], r.stdout)
 		}
 	}
-	for _, want := range []string{"every function of the app (go run ./cmd -functions)", "signs everyone out"} {
+	for _, want := range []string{"every function of the app (go run ./cmd -functions)", "signs nobody out"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("--help lacks %q:\n%s", want, r.stdout)
 		}
