@@ -54,8 +54,10 @@ dry_run=false
 delete=false
 rotate_cookie_key=false
 allow_shared_origin=false
+sequential=false
 FUNCTIONS=()
 iam_changed_at=""
+results=""
 
 usage() {
   cat <<'EOF'
@@ -84,6 +86,7 @@ Options:
                           is deployed, the versions of the key older than those two are disabled
   --allow-shared-origin   deploy even if other functions run in the same project and region; they
                           share this app's host, its origin and its session cookie
+  --sequential            deploy the functions one at a time instead of all at once
   --memory SIZE           memory of each function (default 256Mi)
   --max-instances N       instance cap of each function, a bound on cost (default 10)
   --dry-run               print the gcloud commands and run none (Go still lists the functions):
@@ -94,7 +97,8 @@ Options:
   -h, --help              show this help
 
 Options are not remembered: pass the same ones on every run, or it redeploys with the defaults.
-Prints at the end the redirect URI to register on the OAuth client and the URL to open.
+Prints at the end a table of the functions (result and URL), the redirect URI to register on the
+OAuth client and the URL to open.
 EOF
 }
 
@@ -279,6 +283,7 @@ parse_args() {
       --offline) access_type=offline ;;
       --rotate-cookie-key) rotate_cookie_key=true ;;
       --allow-shared-origin) allow_shared_origin=true ;;
+      --sequential) sequential=true ;;
       --dry-run) dry_run=true ;;
       --delete) delete=true ;;
       *) die "unknown argument: $1 (see --help)" ;;
@@ -638,6 +643,12 @@ wait_for_iam() {
   fi
 }
 
+record() {
+  printf '%s\n' "$2" >"$results/$1"
+}
+
+# deploy_function NAME: deploys NAME unless it is up to date, and records the result. It runs as a
+# background job: it returns non-zero instead of relying on set -e.
 deploy_function() {
   local name=$1 wanted current secrets
   secrets="$CLIENT_SECRET_MOUNT=$CLIENT_SECRET_NAME:$client_secret_version"
@@ -654,15 +665,77 @@ deploy_function() {
     --set-env-vars="REDIRECT_URL=$base_url/oauth2callback,CLIENT_SECRET_FILE=$CLIENT_SECRET_MOUNT,GOOGLE_CLOUD_PROJECT=$project,ACCESS_TYPE=$access_type"
     --set-secrets="$secrets"
   )
-  wanted=$(deploy_hash "${settings[@]}")
+  wanted=$(deploy_hash "${settings[@]}") || return 1
   # A function whose last deploy failed is not ACTIVE: it is deployed again, whatever its label.
   current=$(read_gcloud "" functions describe "$name" --gen2 --region="$region" --project="$project" \
     --format='value(state,labels.deploy-hash)' 2>/dev/null) || current=""
   if [[ $current == "ACTIVE"$'\t'"$wanted" ]]; then
     note "$name is up to date"
+    record "$name" unchanged
     return 0
   fi
-  change "${settings[@]}" --update-labels="deploy-hash=$wanted" --quiet
+  change "${settings[@]}" --update-labels="deploy-hash=$wanted" --quiet || return 1
+  if $dry_run; then
+    record "$name" "dry run"
+  else
+    record "$name" deployed
+  fi
+}
+
+prefix_lines() {
+  local line
+  while IFS= read -r line || [[ -n $line ]]; do
+    printf '%s %s\n' "$1" "$line"
+  done
+}
+
+# One function's deploy, its output (commands, gcloud's messages) prefixed with its name.
+deploy_job() {
+  local name=$1
+  {
+    deploy_function "$name" || record "$name" failed
+  } 3>&1 2>&1 | prefix_lines "[$name]" >&2
+}
+
+# Deploys the functions, all at once unless --sequential, and waits for every one of them; a dry
+# run lists them in order. Sets failed to the names of those that failed.
+deploy_functions() {
+  local name pids="" pid
+  results=$(mktemp -d)
+  trap 'rm -rf "$results"' EXIT
+  for name in "${FUNCTIONS[@]}"; do
+    if $dry_run; then
+      deploy_function "$name"
+    elif $sequential; then
+      deploy_job "$name"
+    else
+      deploy_job "$name" &
+      pids="$pids $!"
+    fi
+  done
+  for pid in $pids; do
+    wait "$pid" || true
+  done
+  failed=""
+  for name in "${FUNCTIONS[@]}"; do
+    if [[ ! -f $results/$name || $(<"$results/$name") == failed ]]; then
+      record "$name" failed
+      failed="${failed:+$failed, }$name"
+    fi
+  done
+}
+
+print_table() {
+  local name width=8
+  for name in "${FUNCTIONS[@]}"; do
+    if [[ ${#name} -gt $width ]]; then
+      width=${#name}
+    fi
+  done
+  printf '%-*s  %-9s  %s\n' "$width" function result URL
+  for name in "${FUNCTIONS[@]}"; do
+    printf '%-*s  %-9s  %s\n' "$width" "$name" "$(<"$results/$name")" "$base_url/$name"
+  done
 }
 
 warn_unregistered_redirect() {
@@ -676,6 +749,7 @@ warn_unregistered_redirect() {
 
 print_summary() {
   cat <<EOF
+
 Authorized redirect URI to register on the OAuth client (APIs & Services > Credentials):
   $base_url/oauth2callback
 Open:
@@ -726,7 +800,6 @@ delete_everything() {
 }
 
 deploy_everything() {
-  local name
   read_go_runtime
   check_client_secret_file
   check_apis
@@ -739,15 +812,21 @@ deploy_everything() {
   ensure_cookie_key
   grant_secret_access
   wait_for_iam
-  for name in "${FUNCTIONS[@]}"; do
-    deploy_function "$name"
-  done
-  disable_unmounted_cookie_keys
+  deploy_functions
+  if [[ -z $failed ]]; then
+    disable_unmounted_cookie_keys
+  fi
   if $dry_run; then
     echo
   fi
+  print_table
   warn_unregistered_redirect
   print_summary
+  if [[ -n $failed ]] && $rotate_cookie_key; then
+    die "the deploy of $failed failed (see the lines prefixed with its name above); the other functions finished. The new cookie key is stored: run ./deploy.sh again without --rotate-cookie-key to finish the rotation (what is up to date is skipped)"
+  fi
+  [[ -z $failed ]] ||
+    die "the deploy of $failed failed (see the lines prefixed with its name above); the other functions finished. Run ./deploy.sh again to retry: what is up to date is skipped"
 }
 
 main() {

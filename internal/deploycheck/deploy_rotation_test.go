@@ -33,10 +33,12 @@ func (s *sandbox) mountedCookieKeys(function string) (current, previous string) 
 // mounts any more are disabled once every function runs without them.
 func TestCookieKeyRotation(t *testing.T) {
 	t.Parallel()
+	last := functionNames[len(functionNames)-1]
 	type step struct {
 		name         string
 		before       func(s *sandbox)
 		args         []string
+		wantFail     string // in stderr, when the run is to fail
 		wantCurrent  string // on every function that deployed
 		wantPrevious string
 		wantStates   []string // of the key's versions, oldest first
@@ -75,6 +77,31 @@ func TestCookieKeyRotation(t *testing.T) {
 				},
 			},
 		},
+		{
+			name: "a rotation whose deploy fails disables nothing until a run without the flag finishes it",
+			steps: []step{
+				{name: "first deploy", wantCurrent: "1", wantStates: []string{"ENABLED"}, wantDeploys: all},
+				{
+					name: "rotation", args: []string{"--rotate-cookie-key"}, wantCurrent: "2", wantPrevious: "1",
+					wantStates: []string{"ENABLED", "ENABLED"}, wantDeploys: all,
+				},
+				{
+					name:     "rotation with a failing deploy: the first key stays enabled, since one function still mounts it",
+					before:   func(s *sandbox) { s.writeState("deploy-failures/"+last, "Build failed\n") },
+					args:     []string{"--rotate-cookie-key"},
+					wantFail: "run ./deploy.sh again without --rotate-cookie-key to finish the rotation",
+					// The other functions deployed.
+					wantCurrent: "3", wantPrevious: "2",
+					wantStates: []string{"ENABLED", "ENABLED", "ENABLED"}, wantDeploys: all,
+				},
+				{
+					name:        "the run that finishes it: the failed function deploys, and the first key is disabled",
+					before:      func(s *sandbox) { s.removeState("deploy-failures/" + last) },
+					wantCurrent: "3", wantPrevious: "2",
+					wantStates: []string{"DISABLED", "ENABLED", "ENABLED"}, wantDeploys: 1,
+				},
+			},
+		},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
@@ -86,7 +113,11 @@ func TestCookieKeyRotation(t *testing.T) {
 				}
 				s.clearLog()
 				r := s.run(append([]string{"--project", project, "--region", region}, st.args...)...)
-				if r.exitCode != 0 {
+				if st.wantFail != "" {
+					if r.exitCode == 0 || !strings.Contains(r.stderr, st.wantFail) {
+						t.Fatalf("%s: want a failure saying %q, got:\n%s", st.name, st.wantFail, r)
+					}
+				} else if r.exitCode != 0 {
 					t.Fatalf("%s: deploy.sh failed, want success:\n%s", st.name, r)
 				}
 				log := s.logLines()
@@ -94,6 +125,9 @@ func TestCookieKeyRotation(t *testing.T) {
 					t.Errorf("%s: %d deploys, want %d", st.name, len(deploys), st.wantDeploys)
 				}
 				for _, name := range functionNames {
+					if st.wantFail != "" && name == last {
+						continue
+					}
 					current, previous := s.mountedCookieKeys(name)
 					if current != st.wantCurrent || previous != st.wantPrevious {
 						t.Errorf("%s: %s mounts cookie key %q and previous %q, want %q and %q",

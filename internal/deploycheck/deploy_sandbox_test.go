@@ -51,7 +51,7 @@ var (
 	// the stubs, so that no test can reach a real gcloud installed on the machine.
 	tools = []string{
 		"bash", "env", "basename", "dirname", "cat", "cp", "cut", "find", "fold", "grep", "head", "mkdir",
-		"rm", "sed", "sort", "tail", "touch", "tr", "wc", "base64", "sha256sum", "shasum",
+		"mktemp", "rm", "sed", "sort", "tail", "touch", "tr", "wc", "base64", "sha256sum", "shasum",
 	}
 	deployHashLabel = regexp.MustCompile(`deploy-hash=[0-9a-f]{40}\b`)
 )
@@ -217,6 +217,13 @@ func (s *sandbox) readState(name string) string {
 		s.t.Fatal(err)
 	}
 	return string(data)
+}
+
+func (s *sandbox) removeState(name string) {
+	s.t.Helper()
+	if err := os.Remove(filepath.Join(s.state, name)); err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 func (s *sandbox) setConfig(key, value string) {
@@ -402,6 +409,27 @@ func functionJobOf(line string) string {
 		return fields[3]
 	}
 	return ""
+}
+
+// inFunctionOrder puts each run of consecutive function describe and deploy calls in the order of
+// functionNames, keeping each function's own calls in order: the functions deploy concurrently, so
+// their calls interleave in any order.
+func inFunctionOrder(lines []string) []string {
+	out := slices.Clone(lines)
+	index := func(line string) int { return slices.Index(functionNames, functionJobOf(line)) }
+	for start := 0; start < len(out); {
+		if functionJobOf(out[start]) == "" {
+			start++
+			continue
+		}
+		end := start
+		for end < len(out) && functionJobOf(out[end]) != "" {
+			end++
+		}
+		slices.SortStableFunc(out[start:end], func(a, b string) int { return index(a) - index(b) })
+		start = end
+	}
+	return out
 }
 
 // lineDiff shows the lines only in want (-) and only in got (+), in order.

@@ -25,7 +25,7 @@ func TestFirstDeployRunsTheExpectedGcloudCommands(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t)
 	s.deploy()
-	got := strings.Join(s.logLines(), "\n") + "\n"
+	got := strings.Join(inFunctionOrder(s.logLines()), "\n") + "\n"
 	golden := filepath.Join("testdata", "first-deploy.golden")
 	if *update {
 		writeFile(t, golden, got)
@@ -235,7 +235,7 @@ func TestDryRunListsTheCommandsOfARealRunAndRunsNone(t *testing.T) {
 			}
 			real.deploy(tt.args...)
 			var want []string
-			for _, line := range real.logLines() {
+			for _, line := range inFunctionOrder(real.logLines()) {
 				want = append(want, normalizeCommand(line))
 			}
 			if got := shownCommands(r.stdout); !slices.Equal(got, want) {
@@ -482,7 +482,7 @@ func TestFunctionsAreTheRunnersList(t *testing.T) {
 	const added = "digest"
 	s := newSandbox(t)
 	s.setFunctions(append(slices.Clone(functionNames), added)...)
-	s.deploy()
+	r := s.deploy()
 	want := append(slices.Clone(functionNames), added)
 	var deployed []string
 	for _, line := range matching(s.logLines(), "gcloud functions deploy ") {
@@ -492,6 +492,9 @@ func TestFunctionsAreTheRunnersList(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(deployed, want) {
 		t.Errorf("deploy.sh deployed %q, want every function the runner lists: %q", deployed, want)
+	}
+	if !strings.Contains(r.stdout, baseURL+"/"+added) {
+		t.Errorf("the summary lacks the URL of %s:\n%s", added, r.stdout)
 	}
 	if got := readLines(t, s.goLog); !slices.Equal(got, []string{"go run ./cmd -functions"}) {
 		t.Errorf("deploy.sh ran go as %q, want go run ./cmd -functions once per run", got)
@@ -712,8 +715,8 @@ func TestHelpExitsZeroAndMentionsEveryFlag(t *testing.T) {
 	}
 	// Every option that parse_args accepts, as written in its case labels.
 	parsed := regexp.MustCompile(`(?m)^\s+(-h \| )?(--[a-z-]+)\)`).FindAllStringSubmatch(string(script), -1)
-	if len(parsed) < 10 {
-		t.Fatalf("found %d options in deploy.sh's parse_args, want at least 10: has its layout changed?", len(parsed))
+	if len(parsed) < 11 {
+		t.Fatalf("found %d options in deploy.sh's parse_args, want at least 11: has its layout changed?", len(parsed))
 	}
 	for _, m := range parsed {
 		if !strings.Contains(r.stdout, m[2]) {
