@@ -1,8 +1,6 @@
 package deploycheck
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -17,248 +15,17 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"example.com/gcf-oauth-gmail/internal/testhost"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/ from this run")
 
-const (
-	project          = "demo-proj"
-	region           = "europe-west1"
-	clientSecretName = "gcf-oauth-gmail-client-secret"
-	cookieKeyName    = "gcf-oauth-gmail-cookie-key"
-	serviceAccount   = "gcf-oauth-gmail@demo-proj.iam.gserviceaccount.com"
-	baseURL          = "https://europe-west1-demo-proj.cloudfunctions.net"
-	redirectURI      = baseURL + "/oauth2callback"
-	// clientSecretValue is the "client_secret" in the test client JSON: no output may hold it.
-	clientSecretValue = "GOCSPX-test-client-secret-value"
-)
-
-var (
-	functionNames = []string{"oauth2init", "oauth2callback", "listlabels", "signout"}
-	requiredAPIs  = []string{
-		"cloudfunctions.googleapis.com",
-		"cloudbuild.googleapis.com",
-		"run.googleapis.com",
-		"artifactregistry.googleapis.com",
-		"secretmanager.googleapis.com",
-		"gmail.googleapis.com",
-		"iam.googleapis.com",
-	}
-	// tools are the programs deploy.sh and the stub gcloud run. The sandbox's PATH holds only these
-	// and the stub, so that no test can reach a real gcloud installed on the machine.
-	tools = []string{
-		"bash", "env", "basename", "dirname", "cat", "cut", "find", "grep", "head", "mkdir", "rm",
-		"sed", "sleep", "sort", "tail", "touch", "tr", "wc", "base64", "sha256sum", "shasum",
-	}
-	deployHashLabel = regexp.MustCompile(`deploy-hash=[0-9a-f]{40}\b`)
-)
-
-func webClientJSON(redirectURIs ...string) string {
-	quoted := make([]string, len(redirectURIs))
-	for i, uri := range redirectURIs {
-		quoted[i] = strconv.Quote(uri)
-	}
-	return fmt.Sprintf(`{"web":{"client_id":"1234-test.apps.googleusercontent.com","project_id":%q,`+
-		`"auth_uri":"https://accounts.google.com/o/oauth2/auth","token_uri":"https://oauth2.googleapis.com/token",`+
-		`"client_secret":%q,"redirect_uris":[%s]}}`, project, clientSecretValue, strings.Join(quoted, ","))
-}
-
-// sandbox is a small repository holding a copy of deploy.sh and .gcloudignore, with the stub
-// gcloud first on a PATH that has nothing else but the tools the scripts need.
-type sandbox struct {
-	t       *testing.T
-	repo    string // where deploy.sh runs: a Go module with one file
-	state   string // the stub's project
-	log     string // the stub's record of calls
-	home    string
-	tools   string // PATH without gcloud
-	withBin string // PATH with the stub gcloud first
-}
-
-func newSandbox(t *testing.T) *sandbox {
-	t.Helper()
-	root := testhost.RepoRoot(t)
-	base := t.TempDir()
-	s := &sandbox{
-		t:     t,
-		repo:  filepath.Join(base, "repo"),
-		state: filepath.Join(base, "state"),
-		log:   filepath.Join(base, "gcloud.log"),
-		home:  filepath.Join(base, "home"),
-		tools: filepath.Join(base, "tools"),
-	}
-	bin := filepath.Join(base, "bin")
-	s.withBin = bin + string(os.PathListSeparator) + s.tools
-	for _, dir := range []string{s.repo, s.state, s.home, s.tools, bin} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, name := range tools {
-		if path, err := exec.LookPath(name); err == nil {
-			if err := os.Symlink(path, filepath.Join(s.tools, name)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	copyFile(t, filepath.Join("testdata", "gcloud"), filepath.Join(bin, "gcloud"), 0o755)
-	copyFile(t, filepath.Join(root, "deploy.sh"), filepath.Join(s.repo, "deploy.sh"), 0o755)
-	copyFile(t, filepath.Join(root, ".gcloudignore"), filepath.Join(s.repo, ".gcloudignore"), 0o644)
-	s.writeRepo("go.mod", "module example.com/fixture\n\ngo 1.26.0\n")
-	s.writeRepo("go.sum", "")
-	s.writeRepo("function.go", "package fixture\n")
-	s.writeRepo("client_secret.json", webClientJSON(redirectURI))
-	s.writeState("enabled-services", strings.Join(requiredAPIs, "\n")+"\n")
-	s.writeState("upload-files", "function.go\ngo.mod\ngo.sum\n")
-	return s
-}
-
-func copyFile(t *testing.T, from, to string, mode os.FileMode) {
-	t.Helper()
-	data, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, data, mode); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (s *sandbox) writeRepo(name, content string) {
-	writeFile(s.t, filepath.Join(s.repo, name), content)
-}
-func (s *sandbox) writeState(name, content string) {
-	writeFile(s.t, filepath.Join(s.state, name), content)
-}
-
-func (s *sandbox) setConfig(key, value string) {
-	s.writeState(filepath.Join("config", key), value+"\n")
-}
-
-type result struct {
-	stdout, stderr string
-	exitCode       int
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit code %d\nstdout:\n%s\nstderr:\n%s", r.exitCode, r.stdout, r.stderr)
-}
-
-func (s *sandbox) run(args ...string) result { return s.runWithPath(s.withBin, args...) }
-
-func (s *sandbox) runWithPath(path string, args ...string) result {
-	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(s.repo, "deploy.sh")}, args...)...)
-	cmd.Dir = s.repo
-	cmd.Env = []string{
-		"PATH=" + path,
-		"HOME=" + s.home,
-		"LC_ALL=C",
-		"GCLOUD_STUB_STATE=" + s.state,
-		"GCLOUD_STUB_LOG=" + s.log,
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		r.exitCode = exit.ExitCode()
-	case err != nil:
-		s.t.Fatalf("running deploy.sh: %v", err)
-	}
-	return r
-}
-
-// deploy runs deploy.sh --project --region with args and fails the test unless it succeeds.
-func (s *sandbox) deploy(args ...string) result {
-	s.t.Helper()
-	r := s.run(append([]string{"--project", project, "--region", region}, args...)...)
-	if r.exitCode != 0 {
-		s.t.Fatalf("deploy.sh %s failed, want success:\n%s", strings.Join(args, " "), r)
-	}
-	return r
-}
-
-func (s *sandbox) logLines() []string {
-	s.t.Helper()
-	data, err := os.ReadFile(s.log)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-}
-
-func (s *sandbox) clearLog() {
-	if err := os.Remove(s.log); err != nil && !errors.Is(err, os.ErrNotExist) {
-		s.t.Fatal(err)
-	}
-}
-
-// secretVersions returns the payloads the stub stored for secret, oldest first.
-func (s *sandbox) secretVersions(secret string) []string {
-	s.t.Helper()
-	var versions []string
-	for n := 1; ; n++ {
-		data, err := os.ReadFile(filepath.Join(s.state, "secrets", secret, "versions", strconv.Itoa(n)))
-		if errors.Is(err, os.ErrNotExist) {
-			return versions
-		}
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		versions = append(versions, string(data))
-	}
-}
-
-func matching(lines []string, substr string) []string {
-	var found []string
-	for _, line := range lines {
-		if strings.Contains(line, substr) {
-			found = append(found, line)
-		}
-	}
-	return found
-}
-
-// changes are the calls that alter a project.
-func changes(lines []string) []string {
-	var found []string
-	for _, line := range lines {
-		for _, verb := range []string{" create ", " deploy ", " versions add ", " delete ", " add-iam-policy-binding "} {
-			if strings.Contains(line, verb) {
-				found = append(found, line)
-				break
-			}
-		}
-	}
-	return found
-}
-
 func TestFirstDeployRunsTheExpectedGcloudCommands(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t)
 	s.deploy()
-	got := strings.Join(s.logLines(), "\n") + "\n"
+	got := strings.Join(inFunctionOrder(s.logLines()), "\n") + "\n"
 	golden := filepath.Join("testdata", "first-deploy.golden")
 	if *update {
 		writeFile(t, golden, got)
@@ -273,28 +40,9 @@ func TestFirstDeployRunsTheExpectedGcloudCommands(t *testing.T) {
 	}
 }
 
-// lineDiff shows the lines only in want (-) and only in got (+), in order.
-func lineDiff(want, got string) string {
-	wantLines, gotLines := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for _, line := range wantLines {
-		if !slices.Contains(gotLines, line) {
-			fmt.Fprintf(&b, "- %s\n", line)
-		}
-	}
-	for _, line := range gotLines {
-		if !slices.Contains(wantLines, line) {
-			fmt.Fprintf(&b, "+ %s\n", line)
-		}
-	}
-	if b.Len() == 0 {
-		return "(same lines, in another order)\ngot:\n" + got
-	}
-	return b.String()
-}
-
 func TestSecondDeployChangesOnlyWhatChanged(t *testing.T) {
 	t.Parallel()
+	all := len(functionNames)
 	tests := []struct {
 		name string
 		// change alters the sandbox after a first deploy and returns the flags of the second.
@@ -304,7 +52,7 @@ func TestSecondDeployChangesOnlyWhatChanged(t *testing.T) {
 		wantInDeploys string // every redeploy has it
 	}{
 		{
-			name:   "nothing changed: nothing is created, added or redeployed",
+			name:   "nothing changed: nothing is created, added, granted or redeployed",
 			change: func(*sandbox) []string { return nil },
 		},
 		{
@@ -314,15 +62,15 @@ func TestSecondDeployChangesOnlyWhatChanged(t *testing.T) {
 				return nil
 			},
 			wantAdded:     []string{clientSecretName},
-			wantDeploys:   4,
+			wantDeploys:   all,
 			wantInDeploys: "--set-secrets=/secrets/oauth/client_secret.json=" + clientSecretName + ":2,COOKIE_SECRET=" + cookieKeyName + ":1 ",
 		},
 		{
-			name:          "--rotate-cookie-key adds one key version and redeploys every function pinned to it",
+			name:          "--rotate-cookie-key adds one key version and redeploys every function with it and the previous one",
 			change:        func(*sandbox) []string { return []string{"--rotate-cookie-key"} },
 			wantAdded:     []string{cookieKeyName},
-			wantDeploys:   4,
-			wantInDeploys: "--set-secrets=/secrets/oauth/client_secret.json=" + clientSecretName + ":1,COOKIE_SECRET=" + cookieKeyName + ":2 ",
+			wantDeploys:   all,
+			wantInDeploys: "--set-secrets=/secrets/oauth/client_secret.json=" + clientSecretName + ":1,COOKIE_SECRET=" + cookieKeyName + ":2,COOKIE_SECRET_PREVIOUS=" + cookieKeyName + ":1 ",
 		},
 		{
 			name: "changed source redeploys every function and touches no secret",
@@ -330,28 +78,28 @@ func TestSecondDeployChangesOnlyWhatChanged(t *testing.T) {
 				s.writeRepo("function.go", "package fixture\n\nconst changed = true\n")
 				return nil
 			},
-			wantDeploys:   4,
+			wantDeploys:   all,
 			wantInDeploys: "--set-secrets=/secrets/oauth/client_secret.json=" + clientSecretName + ":1,COOKIE_SECRET=" + cookieKeyName + ":1 ",
 		},
 		{
 			name:          "--offline redeploys every function with ACCESS_TYPE=offline",
 			change:        func(*sandbox) []string { return []string{"--offline"} },
-			wantDeploys:   4,
+			wantDeploys:   all,
 			wantInDeploys: ",ACCESS_TYPE=offline ",
 		},
 		{
 			name: "a function whose last deploy failed is deployed again, alone",
 			change: func(s *sandbox) []string {
-				s.writeState("functions/listlabels/state", "FAILED\n")
+				s.writeState("functions/"+functionNames[len(functionNames)-1]+"/state", "FAILED\n")
 				return nil
 			},
 			wantDeploys:   1,
-			wantInDeploys: "gcloud functions deploy listlabels ",
+			wantInDeploys: "gcloud functions deploy " + functionNames[len(functionNames)-1] + " ",
 		},
 		{
 			name:          "--max-instances redeploys every function with the new cap",
 			change:        func(*sandbox) []string { return []string{"--max-instances=3"} },
-			wantDeploys:   4,
+			wantDeploys:   all,
 			wantInDeploys: " --max-instances=3 ",
 		},
 	}
@@ -367,6 +115,9 @@ func TestSecondDeployChangesOnlyWhatChanged(t *testing.T) {
 
 			if created := matching(log, " create "); len(created) != 0 {
 				t.Errorf("second deploy created %q, want nothing created", created)
+			}
+			if granted := matching(log, "-iam-policy-binding "); len(granted) != 0 {
+				t.Errorf("second deploy changed IAM policies with %q, want no change", granted)
 			}
 			for _, secret := range []string{clientSecretName, cookieKeyName} {
 				added := matching(log, "gcloud secrets versions add "+secret+" ")
@@ -390,25 +141,30 @@ func TestSecondDeployChangesOnlyWhatChanged(t *testing.T) {
 					t.Errorf("redeploy %q lacks %q", line, tt.wantInDeploys)
 				}
 			}
+			if sleeps := s.sleeps(); len(sleeps) != 0 {
+				t.Errorf("second deploy slept %v seconds, want no wait: it created no account and granted no role", sleeps)
+			}
 
 			s.clearLog()
 			// The same settings again, less a rotation: that is a one-off.
 			s.deploy(slices.DeleteFunc(args, func(arg string) bool { return arg == "--rotate-cookie-key" })...)
-			if changed := changes(s.logLines()); len(changed) != 2 { // the two idempotent IAM bindings
-				t.Errorf("a third, identical run changed %q, want only the two secret IAM bindings", changed)
+			if changed := changes(s.logLines()); len(changed) != 0 {
+				t.Errorf("a third, identical run changed %q, want no change", changed)
 			}
 		})
 	}
 }
 
 // normalizeCommand turns a line of a dry run, or of the stub's log, into a comparable command: no
-// prefix, no shown input, no hash value (a dry run cannot know it).
+// prefix, no shown input, no hash value (a dry run cannot know it), and the dry run's stand-in for
+// the active account.
 func normalizeCommand(line string) string {
 	line = strings.TrimPrefix(line, "+ ")
 	if i := strings.Index(line, " < "); i >= 0 {
 		line = line[:i]
 	}
 	line = deployHashLabel.ReplaceAllString(line, "deploy-hash=HASH")
+	line = strings.ReplaceAll(line, deployer, "ACCOUNT")
 	return strings.ReplaceAll(line, "deploy-hash=<hash>", "deploy-hash=HASH")
 }
 
@@ -422,36 +178,76 @@ func shownCommands(stdout string) []string {
 	return shown
 }
 
-func TestDryRunRunsNoGcloudAndListsTheCommandsOfAFirstDeploy(t *testing.T) {
+// A dry run shows what a real run would run: that of a first deploy, or with --rotate-cookie-key
+// or --delete, that of a run on a project where the app is deployed.
+func TestDryRunListsTheCommandsOfARealRunAndRunsNone(t *testing.T) {
 	t.Parallel()
-	dry := newSandbox(t)
-	r := dry.deploy("--dry-run")
-	if log := dry.logLines(); len(log) != 0 {
-		t.Errorf("--dry-run called gcloud, want no call:\n%s", strings.Join(log, "\n"))
+	tests := []struct {
+		name         string
+		args         []string
+		deployedOnce bool // the real run happens after a first deploy
+		wantShown    []string
+	}{
+		{
+			name: "first deploy",
+			wantShown: []string{
+				"< <(head -c 32 /dev/urandom | base64", // where the cookie key comes from, not a key
+				"< ./client_secret.json",
+				"gcloud iam service-accounts create gcf-oauth-gmail-build ",
+				"--build-service-account=projects/" + project + "/serviceAccounts/" + buildAccount + " ",
+				redirectURI,
+				baseURL + "/oauth2init",
+			},
+		},
+		{
+			name:         "rotation",
+			args:         []string{"--rotate-cookie-key"},
+			deployedOnce: true,
+			wantShown: []string{
+				"gcloud secrets versions add " + cookieKeyName + " --data-file=- --project=" + project + " < <(head -c 32",
+				",COOKIE_SECRET=" + cookieKeyName + ":2,COOKIE_SECRET_PREVIOUS=" + cookieKeyName + ":1 ",
+			},
+		},
+		{
+			name:         "delete",
+			args:         []string{"--delete"},
+			deployedOnce: true,
+			wantShown:    []string{"gcloud iam service-accounts delete " + buildAccount + " "},
+		},
 	}
-	if entries, _ := os.ReadDir(filepath.Join(dry.state, "secrets")); len(entries) != 0 {
-		t.Errorf("--dry-run stored %d secrets, want none", len(entries))
-	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dry := newSandbox(t)
+			before, _ := os.ReadDir(dry.state)
+			r := dry.deploy(append([]string{"--dry-run"}, tt.args...)...)
+			if log := dry.logLines(); len(log) != 0 {
+				t.Errorf("--dry-run called gcloud, want no call:\n%s", strings.Join(log, "\n"))
+			}
+			if after, _ := os.ReadDir(dry.state); len(after) != len(before) {
+				t.Errorf("--dry-run changed the project: it holds %d entries, had %d", len(after), len(before))
+			}
 
-	real := newSandbox(t)
-	real.deploy()
-	var want []string
-	for _, line := range real.logLines() {
-		want = append(want, normalizeCommand(line))
-	}
-	if got := shownCommands(r.stdout); !slices.Equal(got, want) {
-		t.Errorf("--dry-run listed other commands than a first deploy runs:\n%s",
-			lineDiff(strings.Join(want, "\n"), strings.Join(got, "\n")))
-	}
-	for _, text := range []string{
-		"< <(head -c 32 /dev/urandom | base64", // where the cookie key comes from, not a key
-		"< ./client_secret.json",
-		redirectURI,
-		baseURL + "/oauth2init",
-	} {
-		if !strings.Contains(r.stdout, text) {
-			t.Errorf("--dry-run output lacks %q:\n%s", text, r.stdout)
-		}
+			real := newSandbox(t)
+			if tt.deployedOnce {
+				real.deploy()
+				real.clearLog()
+			}
+			real.deploy(tt.args...)
+			var want []string
+			for _, line := range inFunctionOrder(real.logLines()) {
+				want = append(want, normalizeCommand(line))
+			}
+			if got := shownCommands(r.stdout); !slices.Equal(got, want) {
+				t.Errorf("--dry-run %s listed other commands than a real run runs:\n%s", strings.Join(tt.args, " "),
+					lineDiff(strings.Join(want, "\n"), strings.Join(got, "\n")))
+			}
+			for _, text := range tt.wantShown {
+				if !strings.Contains(r.stdout, text) {
+					t.Errorf("--dry-run output lacks %q:\n%s", text, r.stdout)
+				}
+			}
+		})
 	}
 }
 
@@ -462,9 +258,11 @@ func TestDryRunDeleteListsTheDeletesAndRunsNoGcloud(t *testing.T) {
 	if log := s.logLines(); len(log) != 0 {
 		t.Errorf("--dry-run --delete called gcloud, want no call:\n%s", strings.Join(log, "\n"))
 	}
-	if got := changes(shownCommands(r.stdout)); len(got) != 7 {
-		t.Errorf("--dry-run --delete listed %d deletes, want 7 (4 functions, 2 secrets, 1 service account):\n%s",
-			len(got), strings.Join(got, "\n"))
+	// Every function, the two secrets, the build account's three roles and the two accounts.
+	want := len(functionNames) + 2 + 3 + 2
+	if got := changes(shownCommands(r.stdout)); len(got) != want {
+		t.Errorf("--dry-run --delete listed %d deletes, want %d (every function, 2 secrets, 3 roles, 2 service accounts):\n%s",
+			len(got), want, strings.Join(got, "\n"))
 	}
 }
 
@@ -520,6 +318,13 @@ func TestDeleteRemovesEverythingAndToleratesWhatIsGone(t *testing.T) {
 	want = append(want,
 		fmt.Sprintf("gcloud secrets delete %s --project=%s --quiet", clientSecretName, project),
 		fmt.Sprintf("gcloud secrets delete %s --project=%s --quiet", cookieKeyName, project),
+	)
+	for _, role := range buildRoles {
+		want = append(want, fmt.Sprintf("gcloud projects remove-iam-policy-binding %s --member=serviceAccount:%s --role=%s --condition=None --format=none",
+			project, buildAccount, role))
+	}
+	want = append(want,
+		fmt.Sprintf("gcloud iam service-accounts delete %s --project=%s --quiet", buildAccount, project),
 		fmt.Sprintf("gcloud iam service-accounts delete %s --project=%s --quiet", serviceAccount, project),
 	)
 	if got := changes(s.logLines()); !slices.Equal(got, want) {
@@ -529,6 +334,9 @@ func TestDeleteRemovesEverythingAndToleratesWhatIsGone(t *testing.T) {
 		if entries, _ := os.ReadDir(filepath.Join(s.state, dir)); len(entries) != 0 {
 			t.Errorf("after --delete the project still has %d %s, want none", len(entries), dir)
 		}
+	}
+	if bindings := strings.TrimSpace(s.readState("project-bindings")); bindings != "" {
+		t.Errorf("after --delete the project's IAM policy still has:\n%s\nwant none of the app's bindings", bindings)
 	}
 
 	s.clearLog()
@@ -541,17 +349,29 @@ func TestDeleteRemovesEverythingAndToleratesWhatIsGone(t *testing.T) {
 func TestFailsEarlyWithOneClearLine(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name     string
-		setup    func(s *sandbox)
-		noGcloud bool
-		args     []string
-		want     []string
+		name  string
+		setup func(s *sandbox)
+		path  func(s *sandbox) string // the PATH, when not every stub
+		args  []string
+		want  []string
 	}{
 		{
-			name:     "gcloud not on PATH",
-			noGcloud: true,
-			args:     []string{"--project", project, "--region", region},
-			want:     []string{"gcloud not found on PATH", "install the Google Cloud CLI"},
+			name: "gcloud not on PATH",
+			path: func(s *sandbox) string { return s.withoutGcl },
+			args: []string{"--project", project, "--region", region},
+			want: []string{"gcloud not found on PATH", "install the Google Cloud CLI"},
+		},
+		{
+			name: "go not on PATH",
+			path: func(s *sandbox) string { return s.withoutGo },
+			args: []string{"--project", project, "--region", region},
+			want: []string{"go not found on PATH", "go run ./cmd -functions", "install Go"},
+		},
+		{
+			name: "go not on PATH, in a dry run",
+			path: func(s *sandbox) string { return s.withoutGo },
+			args: []string{"--dry-run", "--project", project, "--region", region},
+			want: []string{"go not found on PATH"},
 		},
 		{
 			name: "no project in the flags or the gcloud config",
@@ -603,6 +423,18 @@ func TestFailsEarlyWithOneClearLine(t *testing.T) {
 			want:  []string{"refusing to deploy", "client_secret.json", ".gcloudignore"},
 		},
 		{
+			name:  "the runner lists a name Cloud Functions refuses",
+			setup: func(s *sandbox) { s.setFunctions(append(slices.Clone(functionNames), "Bad_Name")...) },
+			args:  []string{"--project", project, "--region", region},
+			want:  []string{`"Bad_Name"`, "not a valid Cloud Functions name"},
+		},
+		{
+			name:  "the runner lists no function",
+			setup: func(s *sandbox) { s.setFunctions() },
+			args:  []string{"--project", project, "--region", region},
+			want:  []string{"go run ./cmd -functions' listed no function"},
+		},
+		{
 			name: "unknown flag",
 			args: []string{"--frobnicate"},
 			want: []string{"unknown argument: --frobnicate"},
@@ -621,8 +453,8 @@ func TestFailsEarlyWithOneClearLine(t *testing.T) {
 				tt.setup(s)
 			}
 			path := s.withBin
-			if tt.noGcloud {
-				path = s.tools
+			if tt.path != nil {
+				path = tt.path(s)
 			}
 			r := s.runWithPath(path, tt.args...)
 			if r.exitCode == 0 {
@@ -640,6 +472,116 @@ func TestFailsEarlyWithOneClearLine(t *testing.T) {
 				t.Errorf("a failing run changed the project with %q, want no change", changed)
 			}
 		})
+	}
+}
+
+// The list of functions is the runner's: adding one to the Go package is all it takes for deploy.sh
+// to deploy it, and to delete it.
+func TestFunctionsAreTheRunnersList(t *testing.T) {
+	t.Parallel()
+	const added = "digest"
+	s := newSandbox(t)
+	s.setFunctions(append(slices.Clone(functionNames), added)...)
+	r := s.deploy()
+	want := append(slices.Clone(functionNames), added)
+	var deployed []string
+	for _, line := range matching(s.logLines(), "gcloud functions deploy ") {
+		deployed = append(deployed, functionJobOf(line))
+	}
+	slices.Sort(deployed)
+	slices.Sort(want)
+	if !slices.Equal(deployed, want) {
+		t.Errorf("deploy.sh deployed %q, want every function the runner lists: %q", deployed, want)
+	}
+	if !strings.Contains(r.stdout, baseURL+"/"+added) {
+		t.Errorf("the summary lacks the URL of %s:\n%s", added, r.stdout)
+	}
+	if got := readLines(t, s.goLog); !slices.Equal(got, []string{"go run ./cmd -functions"}) {
+		t.Errorf("deploy.sh ran go as %q, want go run ./cmd -functions once per run", got)
+	}
+
+	s.clearLog()
+	s.deploy("--delete")
+	if deletes := matching(s.logLines(), "gcloud functions delete "+added+" "); len(deletes) != 1 {
+		t.Errorf("--delete did not delete %s, a function of the runner's list:\n%s", added, strings.Join(s.logLines(), "\n"))
+	}
+	if left := s.deployedFunctions(); len(left) != 0 {
+		t.Errorf("after --delete the project still has the functions %q", left)
+	}
+}
+
+func TestFailsWhenTheRunnerDoesNotBuild(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	if err := os.Remove(s.functions); err != nil { // the stub go then fails as a broken build would
+		t.Fatal(err)
+	}
+	r := s.run("--project", project, "--region", region)
+	if r.exitCode == 0 {
+		t.Fatalf("deploy.sh succeeded with a runner that does not build, want a failure:\n%s", r)
+	}
+	for _, want := range []string{"cmd/main.go:1:1", "'go run ./cmd -functions' failed"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q (the build's error, then deploy.sh's):\n%s", want, r.stderr)
+		}
+	}
+	if changed := changes(s.logLines()); len(changed) != 0 {
+		t.Errorf("a failing run changed the project with %q, want no change", changed)
+	}
+}
+
+// The real script in the real repository, with the real go: its dry run deploys exactly what the
+// runner lists.
+func TestRepositoryDryRunDeploysEveryFunctionOfTheRunner(t *testing.T) {
+	t.Parallel()
+	root := testhost.RepoRoot(t)
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is not on PATH: %v", err)
+	}
+	bin := t.TempDir() // go and the tools, but no gcloud
+	if err := os.Symlink(goTool, filepath.Join(bin, "go")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range tools {
+		if path, err := exec.LookPath(name); err == nil {
+			if err := os.Symlink(path, filepath.Join(bin, name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	goEnv := func(name string) string {
+		out, err := exec.Command(goTool, "env", name).Output()
+		if err != nil {
+			t.Fatalf("go env %s: %v", name, err)
+		}
+		return name + "=" + strings.TrimSpace(string(out))
+	}
+	cmd := exec.Command("bash", filepath.Join(root, "deploy.sh"), "--dry-run", "--project", project, "--region", region,
+		"--client-secret", filepath.Join(testhost.RepoRoot(t), "internal", "deploycheck", "testdata", "web-client.json"))
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{
+		"PATH=" + bin, "HOME=" + t.TempDir(), "LC_ALL=C",
+		goEnv("GOCACHE"), goEnv("GOMODCACHE"), goEnv("GOPATH"),
+		"GOTOOLCHAIN=local", "GOPROXY=off", "GOFLAGS=-mod=mod",
+	}
+	out, err := cmd.Output()
+	var stderr []byte
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		stderr = exit.Stderr
+	}
+	if err != nil {
+		t.Fatalf("deploy.sh --dry-run in the repository: %v\n%s\n%s", err, out, stderr)
+	}
+	var deployed []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if name := functionJobOf(line); name != "" && strings.HasPrefix(line, "+ gcloud functions deploy ") {
+			deployed = append(deployed, name)
+		}
+	}
+	if !slices.Equal(deployed, functionNames) {
+		t.Errorf("deploy.sh --dry-run deploys %q, want the runner's functions %q, in its order:\n%s", deployed, functionNames, out)
 	}
 }
 
@@ -670,8 +612,8 @@ func TestProjectAndRegionComeFromFlagsElseGcloudConfig(t *testing.T) {
 				t.Fatalf("deploy.sh failed, want success:\n%s", r)
 			}
 			deploys := matching(s.logLines(), "gcloud functions deploy ")
-			if len(deploys) != 4 {
-				t.Fatalf("%d functions deployed, want 4", len(deploys))
+			if len(deploys) != len(functionNames) {
+				t.Fatalf("%d functions deployed, want %d", len(deploys), len(functionNames))
 			}
 			for _, line := range deploys {
 				if !strings.Contains(line, " --region="+region+" --project="+project+" ") {
@@ -707,8 +649,8 @@ func TestRuntimeIsDerivedFromGoMod(t *testing.T) {
 			s.writeRepo("go.mod", tt.goMod)
 			r := s.deploy("--dry-run")
 			deploys := matching(strings.Split(r.stdout, "\n"), "gcloud functions deploy ")
-			if len(deploys) != 4 {
-				t.Fatalf("--dry-run listed %d deploys, want 4:\n%s", len(deploys), r.stdout)
+			if len(deploys) != len(functionNames) {
+				t.Fatalf("--dry-run listed %d deploys, want %d:\n%s", len(deploys), len(functionNames), r.stdout)
 			}
 			for _, line := range deploys {
 				if !strings.Contains(line, " --runtime="+tt.want+" ") {
@@ -773,16 +715,24 @@ func TestHelpExitsZeroAndMentionsEveryFlag(t *testing.T) {
 	}
 	// Every option that parse_args accepts, as written in its case labels.
 	parsed := regexp.MustCompile(`(?m)^\s+(-h \| )?(--[a-z-]+)\)`).FindAllStringSubmatch(string(script), -1)
-	if len(parsed) < 9 {
-		t.Fatalf("found %d options in deploy.sh's parse_args, want at least 9: has its layout changed?", len(parsed))
+	if len(parsed) < 11 {
+		t.Fatalf("found %d options in deploy.sh's parse_args, want at least 11: has its layout changed?", len(parsed))
 	}
 	for _, m := range parsed {
 		if !strings.Contains(r.stdout, m[2]) {
 			t.Errorf("--help does not mention %s:\n%s", m[2], r.stdout)
 		}
 	}
-	if !strings.Contains(r.stdout, "signs everyone out") {
-		t.Errorf("--help does not say that --rotate-cookie-key signs everyone out:\n%s", r.stdout)
+	for _, want := range []string{"every function of the app (go run ./cmd -functions)", "signs nobody out"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--help lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// A list of the functions in the help would go stale when one is added.
+	for _, name := range functionNames {
+		if regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`).MatchString(r.stdout) {
+			t.Errorf("--help names the function %s, want no list of functions (it would go stale):\n%s", name, r.stdout)
+		}
 	}
 }
 
@@ -795,7 +745,10 @@ func TestScriptsPassShellcheck(t *testing.T) {
 		}
 		t.Skip("shellcheck is not installed: apt-get install shellcheck")
 	}
-	for _, script := range []string{filepath.Join(testhost.RepoRoot(t), "deploy.sh"), filepath.Join("testdata", "gcloud")} {
+	for _, script := range []string{
+		filepath.Join(testhost.RepoRoot(t), "deploy.sh"),
+		filepath.Join("testdata", "gcloud"), filepath.Join("testdata", "go.sh"), filepath.Join("testdata", "sleep.sh"),
+	} {
 		if out, err := exec.Command(shellcheck, script).CombinedOutput(); err != nil {
 			t.Errorf("shellcheck %s: %v, want no finding:\n%s", script, err, out)
 		}
