@@ -242,14 +242,14 @@ func buildLikeBuildpack(root string, upload []string, dir, goTool string) (*func
 		return nil, err
 	}
 
-	modBefore, sumBefore := readLines(filepath.Join(b.source, "go.mod")), readLines(filepath.Join(b.source, "go.sum"))
+	modBefore, sumBefore := nonEmptyLines(filepath.Join(b.source, "go.mod")), nonEmptyLines(filepath.Join(b.source, "go.sum"))
 	if err := timed("go mod tidy", func() error {
 		_, err := goRun("go mod tidy", "mod", "tidy")
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	modAfter, sumAfter := readLines(filepath.Join(b.source, "go.mod")), readLines(filepath.Join(b.source, "go.sum"))
+	modAfter, sumAfter := nonEmptyLines(filepath.Join(b.source, "go.mod")), nonEmptyLines(filepath.Join(b.source, "go.sum"))
 	b.tidied = tidyChanges{
 		modRemoved: linesNotIn(requirements(modBefore), requirements(modAfter)),
 		modAdded:   linesNotIn(requirements(modAfter), requirements(modBefore)),
@@ -403,8 +403,8 @@ func buildEnvironment(goTool string) ([]string, error) {
 		"GOMODCACHE="+caches[0], "GOCACHE="+caches[1]), nil
 }
 
-// readLines returns the non-blank lines of a file, trimmed; none when it cannot be read.
-func readLines(path string) []string {
+// nonEmptyLines returns the non-blank lines of a file, trimmed; none when it cannot be read.
+func nonEmptyLines(path string) []string {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil
