@@ -19,7 +19,9 @@
 // working directory (serverless_function_source_code/ and nothing else), with the variables the
 // platform sets (FUNCTION_TARGET, FUNCTION_SIGNATURE_TYPE, K_SERVICE, K_REVISION, K_CONFIGURATION,
 // PORT) and the settings of deploy.sh --dry-run, the client secret a file mounted outside the source.
-// For the deployed topology, the four functions run as separate processes behind an HTTPS front end
-// that routes /<function> to each one's "/" as https://REGION-PROJECT.cloudfunctions.net does, with
-// internal/fakegoogle in Google's place.
+// For the deployed topology, the functions run as separate processes behind an HTTPS front end that
+// routes /<function> to each one's "/" as https://REGION-PROJECT.cloudfunctions.net does, with
+// internal/fakegoogle in Google's place: a sign-in across instances, a key rotation as
+// deploy.sh --rotate-cookie-key deploys it, HSTS on every response, and a sign-in started on a
+// function's own run.app address.
 package deploycheck

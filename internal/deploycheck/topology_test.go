@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +22,7 @@ import (
 	"example.com/gcf-oauth-gmail/internal/fakegoogle/fakegoogletest"
 )
 
-// TestDeployedTopologyCompletesTheFlowOverHTTPS runs the four functions as deploy.sh deploys them
+// TestDeployedTopologyCompletesTheFlowOverHTTPS runs the functions as deploy.sh deploys them
 // (separate instances that share nothing but the cookie key, each configured from the flags of
 // deploy.sh --dry-run) behind an HTTPS front end that routes https://HOST/<function> to the
 // function's "/", as https://REGION-PROJECT.cloudfunctions.net does, and signs in through it.
@@ -58,8 +60,8 @@ func TestDeployedTopologyCompletesTheFlowOverHTTPS(t *testing.T) {
 	// A listlabels instance under another cookie key: a control showing that the key, and nothing
 	// else, is what lets one function read another's cookies.
 	otherKey := newCookieKey()
-	rotated := map[string][]byte{clientSecretName: secretManager[clientSecretName], cookieKeyName: []byte(otherKey)}
-	control := start(deployments["listlabels"], rotated)
+	other := map[string][]byte{clientSecretName: secretManager[clientSecretName], cookieKeyName: []byte(otherKey)}
+	control := start(deployments["listlabels"], other)
 	gw.route("listlabels-otherkey", control)
 	processes = append(processes, control)
 
@@ -155,7 +157,43 @@ func TestDeployedTopologyCompletesTheFlowOverHTTPS(t *testing.T) {
 		failf("GET listlabels under another COOKIE_SECRET with that session cookie: want 302 /oauth2init, got:\n%s", e)
 	}
 
-	// 5. Sign-out accepts only a same-origin POST; it revokes the token and clears the cookies.
+	// 5. Rotating the cookie key signs nobody out. deploy.sh --rotate-cookie-key mounts the new key
+	// as COOKIE_SECRET and the one before as COOKIE_SECRET_PREVIOUS (its dry run pretends the
+	// project had one version: 2 is the new key, 1 the one the session was sealed with). An
+	// instance deployed so reads the session, and seals it again under the new key at once.
+	rotatedDeployments := deploymentsOfDryRun(t, "--rotate-cookie-key")
+	rotation := rotatedDeployments["listlabels"]
+	if rotation.secretEnv["COOKIE_SECRET"] != cookieKeyName+":2" || rotation.secretEnv["COOKIE_SECRET_PREVIOUS"] != cookieKeyName+":1" {
+		failf("deploy.sh --rotate-cookie-key mounts %v, want COOKIE_SECRET=%s:2 and COOKIE_SECRET_PREVIOUS=%s:1", rotation.secretEnv, cookieKeyName, cookieKeyName)
+	}
+	keyAfterRotation, keyAfterNext := newCookieKey(), newCookieKey()
+	afterRotation := start(rotation, map[string][]byte{clientSecretName: secretManager[clientSecretName],
+		cookieKeyName + ":1": []byte(key), cookieKeyName + ":2": []byte(keyAfterRotation)})
+	gw.route("listlabels-rotated", afterRotation)
+	processes = append(processes, afterRotation)
+	rotated := do(browser, http.MethodGet, "/listlabels-rotated", nil)
+	if rotated.status != http.StatusOK {
+		failf("GET listlabels after a rotation, with a session sealed before it: want 200, got:\n%s", rotated)
+	}
+	if c := rotated.cookie("__Host-oauth_session"); c == nil || c.MaxAge <= 0 || !c.Secure {
+		failf("GET listlabels after a rotation: want the session sealed again (a Secure __Host-oauth_session cookie), got:\n%s", rotated)
+	}
+	// At the next rotation the first key is disabled; the session, sealed again, still works.
+	secondRotation := map[string][]byte{clientSecretName: secretManager[clientSecretName],
+		cookieKeyName + ":1": []byte(keyAfterRotation), cookieKeyName + ":2": []byte(keyAfterNext)}
+	afterNext := start(rotation, secondRotation)
+	gw.route("listlabels-rotated-twice", afterNext)
+	processes = append(processes, afterNext)
+	// Every function is deployed again at a rotation: sign-out below is the rotated one.
+	rotatedSignOut := start(rotatedDeployments["signout"], secondRotation)
+	gw.route("signout", rotatedSignOut)
+	processes = append(processes, rotatedSignOut)
+	if again := do(browser, http.MethodGet, "/listlabels-rotated-twice", nil); again.status != http.StatusOK {
+		failf("GET listlabels after a second rotation: want 200 (the session was sealed again after the first), got:\n%s", again)
+	}
+	secretKeys := []string{keyAfterRotation, keyAfterNext}
+
+	// 6. Sign-out accepts only a same-origin POST; it revokes the token and clears the cookies.
 	if e := do(browser, http.MethodPost, "/signout", http.Header{"Origin": {"https://evil.example"}}); e.status != http.StatusForbidden || e.cookie("__Host-oauth_session") != nil {
 		failf("POST /signout with a foreign Origin: want 403 and the session left alone, got:\n%s", e)
 	}
@@ -173,7 +211,7 @@ func TestDeployedTopologyCompletesTheFlowOverHTTPS(t *testing.T) {
 		t.Errorf("GET /listlabels after sign-out: want 302 /oauth2init, got:\n%s", after)
 	}
 
-	// 6. A sign-in started on the oauth2init function's own run.app address (which Cloud Run serves
+	// 7. A sign-in started on the oauth2init function's own run.app address (which Cloud Run serves
 	// too, straight to the instance) moves to the redirect URL's host before any cookie is set: a
 	// login cookie on run.app would never reach the callback.
 	direct := noRedirects(&http.Client{})
@@ -205,7 +243,7 @@ func TestDeployedTopologyCompletesTheFlowOverHTTPS(t *testing.T) {
 		}
 	}
 
-	secrets := append(fake.Secrets(), key, otherKey)
+	secrets := append(fake.Secrets(), append(secretKeys, key, otherKey)...)
 	for _, e := range seen {
 		for _, c := range e.cookies {
 			secrets = append(secrets, c.Value)
@@ -261,15 +299,15 @@ type deployment struct {
 	name        string
 	entryPoint  string            // --entry-point: the FUNCTION_TARGET
 	envVars     []string          // --set-env-vars, as NAME=VALUE
-	secretEnv   map[string]string // --set-secrets NAME=SECRET:VERSION: variable -> secret
-	secretFiles map[string]string // --set-secrets /PATH=SECRET:VERSION: mount path -> secret
+	secretEnv   map[string]string // --set-secrets NAME=SECRET:VERSION: variable -> SECRET:VERSION
+	secretFiles map[string]string // --set-secrets /PATH=SECRET:VERSION: mount path -> SECRET:VERSION
 }
 
-// deploymentsOfDryRun runs deploy.sh --dry-run in a sandbox and reads each function's settings from
-// its gcloud functions deploy command.
-func deploymentsOfDryRun(t *testing.T) map[string]deployment {
+// deploymentsOfDryRun runs deploy.sh --dry-run (with more flags) in a sandbox and reads each
+// function's settings from its gcloud functions deploy command.
+func deploymentsOfDryRun(t *testing.T, flags ...string) map[string]deployment {
 	t.Helper()
-	r := newSandbox(t).deploy("--dry-run")
+	r := newSandbox(t).deploy(append([]string{"--dry-run"}, flags...)...)
 	deployments := map[string]deployment{}
 	for _, line := range strings.Split(r.stdout, "\n") {
 		rest, ok := strings.CutPrefix(line, "+ gcloud functions deploy ")
@@ -294,11 +332,10 @@ func deploymentsOfDryRun(t *testing.T) map[string]deployment {
 			case "--set-secrets", "--update-secrets":
 				for _, binding := range strings.Split(value, ",") {
 					target, ref, _ := strings.Cut(binding, "=")
-					secret, _, _ := strings.Cut(ref, ":")
 					if strings.HasPrefix(target, "/") {
-						d.secretFiles[target] = secret
+						d.secretFiles[target] = ref
 					} else {
-						d.secretEnv[target] = secret
+						d.secretEnv[target] = ref
 					}
 				}
 			}
@@ -315,8 +352,9 @@ func deploymentsOfDryRun(t *testing.T) map[string]deployment {
 }
 
 // environment is an instance's environment: what Cloud Functions sets, the deployment's variables
-// with its base URL replaced by frontEnd, and its secrets from secrets (by name). Absolute paths
-// (secret mounts, and variables naming them) move under a directory of this instance.
+// with its base URL replaced by frontEnd, and its secrets from secrets (by SECRET:VERSION, else by
+// SECRET). Absolute paths (secret mounts, and variables naming them) move under a directory of
+// this instance.
 func (d deployment) environment(t *testing.T, frontEnd string, secrets map[string][]byte) []string {
 	t.Helper()
 	filesystem := t.TempDir()
@@ -329,21 +367,32 @@ func (d deployment) environment(t *testing.T, frontEnd string, secrets map[strin
 		}
 		env = append(env, name+"="+value)
 	}
-	for name, secret := range d.secretEnv {
-		value, ok := secrets[secret]
+	for name, ref := range d.secretEnv {
+		value, ok := secretValue(secrets, ref)
 		if !ok {
-			t.Fatalf("deploy.sh gives %s the secret %s as $%s; this test knows only %s and %s", d.name, secret, name, clientSecretName, cookieKeyName)
+			t.Fatalf("deploy.sh gives %s the secret %s as $%s; this test knows only %v", d.name, ref, name, slices.Sorted(maps.Keys(secrets)))
 		}
 		env = append(env, name+"="+string(value))
 	}
-	for path, secret := range d.secretFiles {
-		value, ok := secrets[secret]
+	for path, ref := range d.secretFiles {
+		value, ok := secretValue(secrets, ref)
 		if !ok {
-			t.Fatalf("deploy.sh mounts the secret %s at %s for %s; this test knows only %s and %s", secret, path, d.name, clientSecretName, cookieKeyName)
+			t.Fatalf("deploy.sh mounts the secret %s at %s for %s; this test knows only %v", ref, path, d.name, slices.Sorted(maps.Keys(secrets)))
 		}
 		writeSecretFile(t, filepath.Join(filesystem, filepath.FromSlash(path)), value)
 	}
 	return env
+}
+
+// secretValue looks up a SECRET:VERSION reference in secrets, by the whole reference and else by the
+// secret's name.
+func secretValue(secrets map[string][]byte, ref string) ([]byte, bool) {
+	if v, ok := secrets[ref]; ok {
+		return v, true
+	}
+	name, _, _ := strings.Cut(ref, ":")
+	v, ok := secrets[name]
+	return v, ok
 }
 
 // gateway plays Google's front end of https://REGION-PROJECT.cloudfunctions.net: TLS, and
