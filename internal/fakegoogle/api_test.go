@@ -24,11 +24,11 @@ func filesHandler(w http.ResponseWriter, r *http.Request, account fakegoogle.Acc
 func TestHandleAPIAuthorizesLikeGoogle(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, fakegoogle.Options{}, driveScope, "https://www.googleapis.com/auth/gmail.readonly")
-	h.srv.HandleAPI("GET /drive/v3/files", []string{driveScope}, filesHandler)
+	h.srv.HandleAPI("GET /example/v1/files", []string{driveScope}, filesHandler)
 	withDrive := h.login("bob@example.org")
 
 	gmailOnly := newHarness(t, fakegoogle.Options{})
-	gmailOnly.srv.HandleAPI("GET /drive/v3/files", []string{driveScope}, filesHandler)
+	gmailOnly.srv.HandleAPI("GET /example/v1/files", []string{driveScope}, filesHandler)
 	withoutDrive := gmailOnly.login("")
 
 	tests := []struct {
@@ -45,7 +45,7 @@ func TestHandleAPIAuthorizesLikeGoogle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := tt.client.Get(tt.h.ts.URL + "/drive/v3/files")
+			resp, err := tt.client.Get(tt.h.ts.URL + "/example/v1/files")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,7 +61,7 @@ func TestHandleAPIAuthorizesLikeGoogle(t *testing.T) {
 func TestApproveScopesGrantsOnlyTheTickedScopes(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, fakegoogle.Options{}, driveScope, "https://www.googleapis.com/auth/gmail.readonly")
-	h.srv.HandleAPI("GET /drive/v3/files", []string{driveScope}, filesHandler)
+	h.srv.HandleAPI("GET /example/v1/files", []string{driveScope}, filesHandler)
 	u, verifier, state := h.authURL()
 	cb, err := h.srv.ApproveScopes(u, "", []string{driveScope, "https://example.com/not-asked-for"})
 	if err != nil {
@@ -78,7 +78,7 @@ func TestApproveScopesGrantsOnlyTheTickedScopes(t *testing.T) {
 		t.Fatalf("token response scope %q, want %q", got, driveScope)
 	}
 	client := h.cfg.Client(h.ctx(), tok)
-	if resp, err := client.Get(h.ts.URL + "/drive/v3/files"); err != nil || resp.StatusCode != http.StatusOK {
+	if resp, err := client.Get(h.ts.URL + "/example/v1/files"); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("the granted scope does not work: %v %v", resp, err)
 	}
 	_, err = h.gmail(tok).Users.Labels.List("me").Do()
@@ -87,5 +87,23 @@ func TestApproveScopesGrantsOnlyTheTickedScopes(t *testing.T) {
 	}
 	if granted := strings.Fields(cb.Query().Get("scope")); slices.Contains(granted, "https://example.com/not-asked-for") {
 		t.Fatal("a scope that was not asked for was granted")
+	}
+}
+
+func TestHandleAPIAgainReplacesTheHandler(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fakegoogle.Options{}, driveScope)
+	h.srv.HandleAPI("GET /example/v1/files", []string{"https://www.googleapis.com/auth/gmail.readonly"}, filesHandler)
+	h.srv.HandleAPI("GET /example/v1/files", []string{driveScope}, func(w http.ResponseWriter, r *http.Request, account fakegoogle.Account) {
+		_, _ = io.WriteString(w, `{"files":[]}`)
+	})
+	resp, err := h.cfg.Client(h.ctx(), h.login("")).Get(h.ts.URL + "/example/v1/files")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != `{"files":[]}` {
+		t.Fatalf("status %d body %s, want the second handler, with its own scopes", resp.StatusCode, body)
 	}
 }

@@ -127,15 +127,17 @@ type Server struct {
 	store        store
 	stats        Stats
 	fault        [faultTargets]faultSlot
-	hanging      int // requests held by a Hang fault
+	hanging      int             // requests held by a Hang fault
+	apiRoutes    map[string]*api // the methods added with HandleAPI, by pattern
 }
 
 // New returns a Server configured by opts, with defaults for zero fields.
 func New(opts Options) *Server {
 	s := &Server{
-		opts:   opts.withDefaults(),
-		closed: make(chan struct{}),
-		store:  newStore(),
+		opts:      opts.withDefaults(),
+		closed:    make(chan struct{}),
+		store:     newStore(),
+		apiRoutes: map[string]*api{},
 	}
 	s.redirectURIs = append([]string(nil), s.opts.RedirectURIs...)
 	s.store.secrets = append(s.store.secrets, s.opts.ClientSecret)

@@ -2,6 +2,7 @@ package fakegoogle
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -71,14 +72,27 @@ type APIHandler func(w http.ResponseWriter, r *http.Request, account Account)
 // scopes allows. Before h runs, the request is authorized as Google does:
 // a missing, unknown, expired or revoked token gets 401, a token without
 // one of scopes 403 insufficientPermissions, in Google's error format. It
-// lets a test, or the demo, emulate any Google API the app calls.
+// lets a test, or the demo, emulate any Google API the app calls. Called
+// again with the same pattern, it replaces the handler and its scopes, so
+// that a test can answer differently from the emulator's own handler.
 func (s *Server) HandleAPI(pattern string, scopes []string, h APIHandler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if route, ok := s.apiRoutes[pattern]; ok {
+		route.scopes, route.handle = slices.Clone(scopes), h
+		return
+	}
+	route := &api{pattern: pattern, scopes: slices.Clone(scopes), handle: h}
+	s.apiRoutes[pattern] = route
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		scopes, handle := route.scopes, route.handle
+		s.mu.Unlock()
 		if !s.takeTime(r) {
 			return
 		}
 		if account, ok := s.authorizeAPI(w, r, scopes); ok {
-			h(w, r, account)
+			handle(w, r, account)
 		}
 	})
 }
