@@ -27,7 +27,7 @@ type consentFacts struct {
 
 const consentFactsJS = `(() => ({
 	heading: (document.querySelector("h1") || {textContent: ""}).textContent.trim(),
-	scopes: Array.from(document.querySelectorAll("#scopes li"), li => li.textContent.trim()),
+	scopes: Array.from(document.querySelectorAll("#scopes li, #scopes label"), e => e.textContent.trim()),
 	accounts: Array.from(document.querySelectorAll('#consent input[type="radio"][name="account"]'), i => i.value),
 	choices: (document.querySelector("#consent fieldset") || {innerText: ""}).innerText,
 }))()`
