@@ -111,6 +111,12 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 
+step "go mod tidy"
+if ! go mod tidy -diff; then
+	echo "go.mod or go.sum is not tidy: run go mod tidy" >&2
+	exit 1
+fi
+
 step "go vet"
 go vet ./...
 
