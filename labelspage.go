@@ -10,14 +10,10 @@ import (
 
 // labelsPage is the data of the labels page (templates/labels.html).
 type labelsPage struct {
-	Count  int // every label Gmail returned
-	System []labelName
-	User   []labelName
+	Count  int      // every label Gmail returned
+	System []string // system labels, under the names Gmail shows people
+	User   []string // the user's own labels, nested ones as "Travel/2026"
 }
-
-// labelName is a label's name as people read it, split at the slashes of
-// nested labels ("Travel/2026") so that the page can show the levels.
-type labelName []string
 
 // systemLabelNames are the names Gmail shows people for its system labels,
 // whose API names are identifiers such as CATEGORY_PROMOTIONS.
@@ -37,17 +33,28 @@ func newLabelsPage(labels []*gmail.Label) labelsPage {
 		switch {
 		case l == nil:
 		case l.Type == "system":
-			page.System = append(page.System, labelName{cmp.Or(systemLabelNames[l.Name], l.Name)})
+			page.System = append(page.System, cmp.Or(systemLabelNames[l.Name], l.Name))
 		default:
-			page.User = append(page.User, strings.Split(l.Name, "/"))
+			page.User = append(page.User, l.Name)
 		}
 	}
-	slices.SortFunc(page.System, compareLabelNames)
-	slices.SortFunc(page.User, compareLabelNames)
+	sortIgnoringCase(page.System)
+	sortIgnoringCase(page.User)
 	return page
 }
 
-func compareLabelNames(a, b labelName) int {
-	x, y := strings.Join(a, "/"), strings.Join(b, "/")
-	return cmp.Or(strings.Compare(strings.ToLower(x), strings.ToLower(y)), strings.Compare(x, y))
+// sortIgnoringCase sorts names as people expect: "alpha" next to "Alpha",
+// before "beta".
+func sortIgnoringCase(names []string) {
+	type entry struct{ folded, name string }
+	entries := make([]entry, len(names))
+	for i, n := range names {
+		entries[i] = entry{strings.ToLower(n), n}
+	}
+	slices.SortFunc(entries, func(a, b entry) int {
+		return cmp.Or(strings.Compare(a.folded, b.folded), strings.Compare(a.name, b.name))
+	})
+	for i, e := range entries {
+		names[i] = e.name
+	}
 }
