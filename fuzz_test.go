@@ -214,4 +214,4 @@ func FuzzLabelsPage(f *testing.F) {
 }
 
 // labelsPageElements are the elements the labels page is made of.
-var labelsPageElements = []string{"html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "form", "button", "p", "ul", "li"}
+var labelsPageElements = []string{"html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "form", "button", "p", "ul", "li", "data"}

@@ -10,10 +10,14 @@ import (
 
 // labelsPage is the data of the labels page (templates/labels.html).
 type labelsPage struct {
-	Count  int      // every label Gmail returned
-	System []string // system labels, under the names Gmail shows people
-	User   []string // the user's own labels, nested ones as "Travel/2026"
+	Count  int           // every label Gmail returned
+	System []systemLabel // in the order of their display names
+	User   []string      // the user's own labels, nested ones as "Travel/2026"
 }
+
+// systemLabel is a system label: its name in the API (INBOX) and the name
+// Gmail shows people (Inbox).
+type systemLabel struct{ Name, Display string }
 
 // systemLabelNames are the names Gmail shows people for its system labels,
 // whose API names are identifiers such as CATEGORY_PROMOTIONS.
@@ -33,28 +37,31 @@ func newLabelsPage(labels []*gmail.Label) labelsPage {
 		switch {
 		case l == nil:
 		case l.Type == "system":
-			page.System = append(page.System, cmp.Or(systemLabelNames[l.Name], l.Name))
+			page.System = append(page.System, systemLabel{l.Name, cmp.Or(systemLabelNames[l.Name], l.Name)})
 		default:
 			page.User = append(page.User, l.Name)
 		}
 	}
-	sortIgnoringCase(page.System)
-	sortIgnoringCase(page.User)
+	sortIgnoringCase(page.System, func(l systemLabel) string { return l.Display })
+	sortIgnoringCase(page.User, func(name string) string { return name })
 	return page
 }
 
-// sortIgnoringCase sorts names as people expect: "alpha" next to "Alpha",
-// before "beta".
-func sortIgnoringCase(names []string) {
-	type entry struct{ folded, name string }
-	entries := make([]entry, len(names))
-	for i, n := range names {
-		entries[i] = entry{strings.ToLower(n), n}
+// sortIgnoringCase sorts items by their names as people expect: "alpha"
+// next to "Alpha", before "beta".
+func sortIgnoringCase[T any](items []T, name func(T) string) {
+	type entry struct {
+		folded, name string
+		item         T
+	}
+	entries := make([]entry, len(items))
+	for i, it := range items {
+		entries[i] = entry{strings.ToLower(name(it)), name(it), it}
 	}
 	slices.SortFunc(entries, func(a, b entry) int {
 		return cmp.Or(strings.Compare(a.folded, b.folded), strings.Compare(a.name, b.name))
 	})
 	for i, e := range entries {
-		names[i] = e.name
+		items[i] = e.item
 	}
 }

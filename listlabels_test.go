@@ -54,6 +54,12 @@ func TestListLabelsShowsEveryLabelEscaped(t *testing.T) {
 	if strings.Contains(r.body, "<img") {
 		t.Error("a label name was rendered as markup")
 	}
+	// System labels keep their API names, as the value of their data element.
+	for _, l := range labels {
+		if l.Type == "system" && !strings.Contains(r.body, `<data value="`+l.Name+`">`) {
+			t.Errorf("page lacks the API name of system label %s", l.Name)
+		}
+	}
 }
 
 // listItems returns the text of every <li> of an HTML page, as a browser
@@ -143,14 +149,15 @@ func TestPageAsksGmailOnlyForNamesAndTypesAndJSONForEverything(t *testing.T) {
 func TestLabelsPageNamesLabelsAsGmailDoes(t *testing.T) {
 	label := func(name, typ string) *gmail.Label { return &gmail.Label{Name: name, Type: typ} }
 	tests := []struct {
-		name         string
-		labels       []*gmail.Label
-		system, user []string
+		name   string
+		labels []*gmail.Label
+		system []systemLabel
+		user   []string
 	}{
 		{"none", nil, nil, nil},
 		{"system labels by their display names", []*gmail.Label{label("SENT", "system"), label("INBOX", "system"), label("CATEGORY_PROMOTIONS", "system"), label("UNREAD", "system"), label("CHAT", "system")},
-			[]string{"Chat", "Inbox", "Promotions", "Sent", "Unread"}, nil},
-		{"an unknown system label as it is", []*gmail.Label{label("YELLOW_STAR", "system")}, []string{"YELLOW_STAR"}, nil},
+			[]systemLabel{{"CHAT", "Chat"}, {"INBOX", "Inbox"}, {"CATEGORY_PROMOTIONS", "Promotions"}, {"SENT", "Sent"}, {"UNREAD", "Unread"}}, nil},
+		{"an unknown system label as it is", []*gmail.Label{label("YELLOW_STAR", "system")}, []systemLabel{{"YELLOW_STAR", "YELLOW_STAR"}}, nil},
 		{"user labels as they are, nested ones after their parent", []*gmail.Label{label("b", "user"), label("Travel/2026", "user"), label("A", "user"), label("Travel", "user"), label("INBOX", "user")},
 			nil, []string{"A", "b", "INBOX", "Travel", "Travel/2026"}},
 		{
@@ -159,7 +166,7 @@ func TestLabelsPageNamesLabelsAsGmailDoes(t *testing.T) {
 				label("zeta", "user"), label("UNREAD", "system"), nil, label("Éclair", "user"), label("alpha", "user"),
 				label("Alpha", "user"), label("日本語", "user"), label("beta", ""), label("DRAFT", "system"),
 			},
-			[]string{"Drafts", "Unread"},
+			[]systemLabel{{"DRAFT", "Drafts"}, {"UNREAD", "Unread"}},
 			[]string{"Alpha", "alpha", "beta", "zeta", "Éclair", "日本語"},
 		},
 	}

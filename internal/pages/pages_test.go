@@ -39,15 +39,16 @@ func checkPageHeaders(t *testing.T, h http.Header) {
 
 // labelsData has the fields the labels page reads, as the app fills them.
 type labelsData struct {
-	Count        int
-	System, User []string
+	Count  int
+	System []struct{ Name, Display string }
+	User   []string
 }
 
 func TestLabelsPageEscapesNamesAndCounts(t *testing.T) {
 	rec := httptest.NewRecorder()
 	pages.Write(rec, http.StatusOK, "labels", labelsData{
 		Count:  4,
-		System: []string{"Inbox"},
+		System: []struct{ Name, Display string }{{"INBOX", "Inbox"}},
 		User:   []string{`<img src=x onerror=alert(1)>`, `Tom & Jerry "quotes"`, "Travel/2026"},
 	})
 	body := rec.Body.String()
@@ -55,7 +56,7 @@ func TestLabelsPageEscapesNamesAndCounts(t *testing.T) {
 		t.Fatalf("status %d", rec.Code)
 	}
 	checkPageHeaders(t, rec.Header())
-	for _, want := range []string{"4 label(s) found", "<li>Inbox</li>", "&lt;img src=x onerror=alert(1)&gt;", "Tom &amp; Jerry &#34;quotes&#34;",
+	for _, want := range []string{"4 label(s) found", `<li><data value="INBOX">Inbox</data></li>`, "&lt;img src=x onerror=alert(1)&gt;", "Tom &amp; Jerry &#34;quotes&#34;",
 		"<li>Travel/2026</li>", `action="/signout"`, `<html lang="en">`, "<title>Your Gmail labels</title>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
