@@ -1,7 +1,6 @@
 package oauthgmail
 
 import (
-	"cmp"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -190,11 +189,7 @@ func FuzzLabelsPage(f *testing.F) {
 		}
 		shown := listItems(t, rec.Body.String())
 		for _, l := range labels {
-			want := l.Name
-			if l.Type == "system" {
-				want = cmp.Or(systemLabelNames[l.Name], l.Name)
-			}
-			if !slices.Contains(shown, want) {
+			if want := shownAs(l.Name, l.Type); !slices.Contains(shown, want) {
 				t.Fatalf("label %q is not shown as text; list items %q", want, shown)
 			}
 		}

@@ -43,11 +43,7 @@ func TestListLabelsShowsEveryLabelEscaped(t *testing.T) {
 	}
 	shown := listItems(t, r.body)
 	for _, l := range labels {
-		want := l.Name
-		if l.Type == "system" {
-			want = cmp.Or(systemLabelNames[l.Name], l.Name)
-		}
-		if !slices.Contains(shown, want) {
+		if want := shownAs(l.Name, l.Type); !slices.Contains(shown, want) {
 			t.Errorf("page does not show label %q as text; it shows %q", want, shown)
 		}
 	}
@@ -60,6 +56,15 @@ func TestListLabelsShowsEveryLabelEscaped(t *testing.T) {
 			t.Errorf("page lacks the API name of system label %s", l.Name)
 		}
 	}
+}
+
+// shownAs is the text the labels page shows for a label: the display name
+// of a system label, any other label's own name.
+func shownAs(name, typ string) string {
+	if typ == "system" {
+		return cmp.Or(systemLabelNames[name], name)
+	}
+	return name
 }
 
 // listItems returns the text of every <li> of an HTML page, as a browser
