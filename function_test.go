@@ -27,6 +27,7 @@ func TestRegisteredFunctionsServeTheFlowThroughTheFramework(t *testing.T) {
 	t.Setenv("REDIRECT_URL", base+"/oauth2callback")
 	t.Setenv("COOKIE_SECRET", testKey)
 	t.Setenv("GMAIL_ENDPOINT", googleServer.URL)
+	t.Setenv("REVOKE_URL", googleServer.URL+fakegoogle.RevokePath)
 	t.Setenv("FUNCTION_TARGET", "")
 	if err := LoadConfiguration(); err != nil {
 		t.Fatalf("LoadConfiguration: %v", err)
@@ -41,8 +42,8 @@ func TestRegisteredFunctionsServeTheFlowThroughTheFramework(t *testing.T) {
 	if r := b.get("/listlabels"); r.status != http.StatusOK || !strings.Contains(r.body, "label(s) found") {
 		t.Fatalf("listlabels through the framework: status %d", r.status)
 	}
-	if r := b.do(http.MethodPost, "/signout", sameOrigin); r.status != http.StatusSeeOther {
-		t.Fatalf("signout through the framework: status %d, want 303", r.status)
+	if r := b.do(http.MethodPost, "/signout", sameOrigin); r.status != http.StatusSeeOther || r.location() != "/signout?revocation=confirmed" {
+		t.Fatalf("signout through the framework: status %d location %q, want 303 to /signout?revocation=confirmed", r.status, r.location())
 	}
 	if r := b.do(http.MethodDelete, "/listlabels", nil); r.status != http.StatusMethodNotAllowed {
 		t.Fatalf("DELETE through the framework: status %d, want 405", r.status)
