@@ -42,8 +42,8 @@ func TestRegisteredFunctionsServeTheFlowThroughTheFramework(t *testing.T) {
 	if r := b.get("/listlabels"); r.status != http.StatusOK || !strings.Contains(r.body, "label(s) found") {
 		t.Fatalf("listlabels through the framework: status %d", r.status)
 	}
-	if r := b.do(http.MethodPost, "/signout", sameOrigin); r.status != http.StatusSeeOther || r.location() != "/signout?revocation=confirmed" {
-		t.Fatalf("signout through the framework: status %d location %q, want 303 to /signout?revocation=confirmed", r.status, r.location())
+	if r := b.do(http.MethodPost, "/signout", sameOrigin); r.status != http.StatusSeeOther || r.location() != "/signout" || e.google.Stats().Revocations != 1 {
+		t.Fatalf("signout through the framework: status %d location %q, %d revocations; want 303 to /signout and 1", r.status, r.location(), e.google.Stats().Revocations)
 	}
 	if r := b.do(http.MethodDelete, "/listlabels", nil); r.status != http.StatusMethodNotAllowed {
 		t.Fatalf("DELETE through the framework: status %d, want 405", r.status)

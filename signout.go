@@ -3,7 +3,6 @@ package oauthgmail
 import (
 	"cmp"
 	"net/http"
-	"net/url"
 
 	"example.com/gcf-oauth-gmail/internal/pages"
 	"example.com/gcf-oauth-gmail/internal/session"
@@ -13,12 +12,13 @@ import (
 // that is signed in, and otherwise says that it is signed out. A POST from
 // this site revokes the user's token at Google, deletes the app's cookies
 // and redirects (303) to the GET page, which says whether Google confirmed
-// the revocation; a POST from another site changes nothing.
+// the revocation (a short-lived cookie carries the outcome, so reloading
+// the page shows it again); a POST from another site changes nothing.
 func SignOut(w http.ResponseWriter, r *http.Request) {
 	serve(w, r, signOutMethods, (*app).signOut)
 }
 
-// Outcomes of a sign-out, carried from the POST to the GET page in its query.
+// Outcomes of a sign-out, as the page names them.
 const (
 	revocationConfirmed   = "confirmed"
 	revocationUnconfirmed = "unconfirmed"
@@ -35,8 +35,11 @@ func (a *app) signOut(w http.ResponseWriter, r *http.Request) {
 		page := signOutPage{}
 		if _, err := a.store.Session(r); err == nil {
 			page.SignedIn = true
-		} else if outcome := r.URL.Query().Get("revocation"); outcome == revocationConfirmed || outcome == revocationUnconfirmed {
-			page.Revocation = outcome
+		} else if out, ok := a.store.SignOut(r); ok {
+			page.Revocation = revocationUnconfirmed
+			if out.Revoked {
+				page.Revocation = revocationConfirmed
+			}
 		}
 		pages.Write(w, http.StatusOK, "signout", page)
 		return
@@ -46,17 +49,15 @@ func (a *app) signOut(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, problemCrossSite)
 		return
 	}
-	next := "/signout"
-	if sess, err := a.store.Session(r); (err == nil || err == session.ErrExpired) && sess.Token != nil {
-		outcome := revocationUnconfirmed
-		if a.revoke(r.Context(), cmp.Or(sess.Token.RefreshToken, sess.Token.AccessToken)) {
-			outcome = revocationConfirmed
-		}
-		a.log.InfoContext(r.Context(), "signed out", "revocation", outcome)
-		next += "?" + url.Values{"revocation": {outcome}}.Encode()
-	}
 	a.store.ClearAll(w, r)
+	if sess, err := a.store.Session(r); (err == nil || err == session.ErrExpired) && sess.Token != nil {
+		revoked := a.revoke(r.Context(), cmp.Or(sess.Token.RefreshToken, sess.Token.AccessToken))
+		a.log.InfoContext(r.Context(), "signed out", "revoked", revoked)
+		if err := a.store.SetSignOut(w, session.SignOut{Revoked: revoked}); err != nil {
+			a.log.ErrorContext(r.Context(), "cannot write the sign-out cookie", "error", err.Error())
+		}
+	}
 	pages.SetSecurityHeaders(w.Header())
-	w.Header().Set("Location", next)
+	w.Header().Set("Location", "/signout")
 	w.WriteHeader(http.StatusSeeOther)
 }

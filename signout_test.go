@@ -4,8 +4,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+	"example.com/gcf-oauth-gmail/internal/session"
 )
 
 // sameOrigin is what a browser sends with a form posted from the app.
@@ -16,8 +18,8 @@ func TestSignOutRevokesClearsCookiesAndRedirectsToThePage(t *testing.T) {
 	b := e.newBrowser()
 	b.signIn(demoEmail)
 	r := b.do(http.MethodPost, "/signout", http.Header{"Origin": {e.server.URL}, "Sec-Fetch-Site": {"same-origin"}})
-	if r.status != http.StatusSeeOther || r.location() != "/signout?revocation=confirmed" {
-		t.Fatalf("status %d location %q, want 303 to /signout?revocation=confirmed", r.status, r.location())
+	if r.status != http.StatusSeeOther || r.location() != "/signout" {
+		t.Fatalf("status %d location %q, want 303 to /signout", r.status, r.location())
 	}
 	if c := r.cookie(sessionCookie); c == nil || c.MaxAge >= 0 {
 		t.Fatal("session cookie not cleared")
@@ -42,11 +44,9 @@ func TestSignOutPageOffersTheButtonToASignedInBrowser(t *testing.T) {
 	e := newTestEnv(t)
 	b := e.newBrowser()
 	b.signIn(demoEmail)
-	for _, target := range []string{"/signout", "/signout?revocation=confirmed"} {
-		r := b.get(target)
-		if r.status != http.StatusOK || !strings.Contains(r.body, `<form method="post" action="/signout">`) || strings.Contains(r.body, "Google confirmed") {
-			t.Fatalf("GET %s while signed in: status %d body %q, want the Sign out button", target, r.status, r.body)
-		}
+	r := b.get("/signout")
+	if r.status != http.StatusOK || !strings.Contains(r.body, `<form method="post" action="/signout">`) || strings.Contains(r.body, "Google confirmed") {
+		t.Fatalf("GET /signout while signed in: status %d body %q, want the Sign out button", r.status, r.body)
 	}
 	if e.google.Stats().RevokeRequests != 0 || b.get("/listlabels").status != http.StatusOK {
 		t.Fatal("showing the sign-out page signed the browser out")
@@ -75,8 +75,8 @@ func TestSignOutStillClearsCookiesWhenRevocationFails(t *testing.T) {
 	b.signIn(demoEmail)
 	e.google.FailRevoke(fakegoogle.Fault{Status: 503})
 	r := b.do(http.MethodPost, "/signout", sameOrigin)
-	if r.status != http.StatusSeeOther || r.location() != "/signout?revocation=unconfirmed" {
-		t.Fatalf("status %d location %q, want 303 to /signout?revocation=unconfirmed", r.status, r.location())
+	if r.status != http.StatusSeeOther || r.location() != "/signout" {
+		t.Fatalf("status %d location %q, want 303 to /signout", r.status, r.location())
 	}
 	if c := r.cookie(sessionCookie); c == nil || c.MaxAge >= 0 {
 		t.Fatal("session cookie not cleared")
@@ -97,8 +97,18 @@ func TestSignOutWithoutSessionSaysSo(t *testing.T) {
 	if page := b.get("/signout"); !strings.Contains(page.body, "not signed in") {
 		t.Fatalf("page %q, want it to say the browser was not signed in", page.body)
 	}
-	// An outcome the app does not write is ignored.
-	if page := b.get("/signout?revocation=%3Cb%3E"); !strings.Contains(page.body, "not signed in") {
-		t.Fatalf("an unknown outcome gave %q", page.body)
+}
+
+func TestSignOutPageForgetsTheOutcomeAfterAWhile(t *testing.T) {
+	e := newTestEnv(t)
+	b := e.newBrowser()
+	b.signIn(demoEmail)
+	b.do(http.MethodPost, "/signout", sameOrigin)
+	if page := b.get("/signout"); !strings.Contains(page.body, "Google confirmed") {
+		t.Fatalf("right after signing out: %q", page.body)
+	}
+	e.clock.advance(session.SignOutLifetime + time.Second)
+	if page := b.get("/signout"); !strings.Contains(page.body, "not signed in") || strings.Contains(page.body, "confirmed") {
+		t.Fatalf("long after signing out: %q, want the plain signed-out page", page.body)
 	}
 }

@@ -83,3 +83,22 @@ func decodeConsent(data []byte) (time.Time, error) {
 	}
 	return time.Unix(p.IssuedAt, 0), nil
 }
+
+// signOutPayload is the sealed JSON form of a SignOut.
+type signOutPayload struct {
+	Version int   `json:"v"`
+	Revoked bool  `json:"r,omitempty"`
+	At      int64 `json:"i"`
+}
+
+func encodeSignOut(out SignOut) ([]byte, error) {
+	return json.Marshal(signOutPayload{Version: payloadVersion, Revoked: out.Revoked, At: out.At.Unix()})
+}
+
+func decodeSignOut(data []byte) (SignOut, error) {
+	var p signOutPayload
+	if err := json.Unmarshal(data, &p); err != nil || p.Version != payloadVersion || p.At == 0 {
+		return SignOut{}, ErrInvalid
+	}
+	return SignOut{Revoked: p.Revoked, At: time.Unix(p.At, 0)}, nil
+}

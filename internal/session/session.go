@@ -1,8 +1,8 @@
 // Package session keeps what this app remembers about a browser, each in its
 // own sealed cookie: the signed-in Session (the user's OAuth token), the
 // Login in progress (state, PKCE verifier and where to return, between
-// oauth2init and oauth2callback), and a marker that the next sign-in must
-// show Google's consent screen again. Handlers only ever see a decoded value
+// oauth2init and oauth2callback), a marker that the next sign-in must show
+// Google's consent screen again, and what the last SignOut did. Handlers only ever see a decoded value
 // or an error; they never touch cookie bytes.
 package session
 
@@ -24,6 +24,9 @@ const (
 	// ConsentLifetime bounds how long the app remembers that the next
 	// sign-in must ask for consent again.
 	ConsentLifetime = time.Hour
+	// SignOutLifetime bounds how long the sign-out page remembers what a
+	// sign-out did, for reloads of that page.
+	SignOutLifetime = 10 * time.Minute
 	// clockSkew is how far in the future an issue time may lie before the
 	// cookie is rejected (instances' clocks are close but not identical).
 	clockSkew = time.Minute
@@ -46,6 +49,12 @@ type Session struct {
 	// before the last rotation: writing it again seals it with the current
 	// key, so that the next rotation does not sign the user out.
 	SealedWithPreviousKey bool
+}
+
+// SignOut is what a sign-out did, for the page that follows it.
+type SignOut struct {
+	Revoked bool // Google confirmed the revocation of the token
+	At      time.Time
 }
 
 // Login is a sign-in in progress: what oauth2callback must check, and where

@@ -18,14 +18,15 @@ const (
 	sessionName = "oauth_session"
 	loginName   = "oauth_login"
 	consentName = "oauth_consent"
+	signOutName = "oauth_signout"
 )
 
 // Store reads and writes the app's cookies. It holds only keys and settings,
 // so one Store serves every request and every user.
 type Store struct {
-	sessions, logins, consents keyring
-	secure                     bool
-	now                        func() time.Time
+	sessions, logins, consents, signOuts keyring
+	secure                               bool
+	now                                  func() time.Time
 }
 
 // keyring seals with the current key and opens with the current key, then
@@ -45,7 +46,7 @@ func NewStore(key, previousKey []byte, secure bool, now func() time.Time) (*Stor
 	for _, ring := range []struct {
 		purpose string
 		into    *keyring
-	}{{"session", &s.sessions}, {"login", &s.logins}, {"consent", &s.consents}} {
+	}{{"session", &s.sessions}, {"login", &s.logins}, {"consent", &s.consents}, {"signout", &s.signOuts}} {
 		for _, k := range [][]byte{key, previousKey} {
 			if k == nil && len(*ring.into) > 0 {
 				continue
@@ -65,7 +66,7 @@ func (s *Store) Now() time.Time { return s.now() }
 
 // CookieNames returns the names of every cookie the store writes.
 func (s *Store) CookieNames() []string {
-	return []string{s.name(sessionName), s.name(loginName), s.name(consentName)}
+	return []string{s.name(sessionName), s.name(loginName), s.name(consentName), s.name(signOutName)}
 }
 
 func (s *Store) name(base string) string {
@@ -172,6 +173,30 @@ func (s *Store) SetNeedsConsent(w http.ResponseWriter) error {
 // ClearNeedsConsent deletes the consent marker.
 func (s *Store) ClearNeedsConsent(w http.ResponseWriter) { s.clear(w, consentName) }
 
+// SignOut returns the outcome of the sign-out this browser made in the last
+// SignOutLifetime, and whether there was one.
+func (s *Store) SignOut(r *http.Request) (SignOut, bool) {
+	plaintext, _, err := s.open(r, signOutName, s.signOuts)
+	if err != nil {
+		return SignOut{}, false
+	}
+	out, err := decodeSignOut(plaintext)
+	if err != nil || s.checkAge(out.At, SignOutLifetime) != nil {
+		return SignOut{}, false
+	}
+	return out, true
+}
+
+// SetSignOut writes the outcome of a sign-out, for the page that follows it.
+func (s *Store) SetSignOut(w http.ResponseWriter, out SignOut) error {
+	out.At = s.now()
+	plaintext, err := encodeSignOut(out)
+	if err != nil {
+		return err
+	}
+	return s.write(w, signOutName, s.signOuts, plaintext, SignOutLifetime)
+}
+
 // Has reports whether r carries any cookie of the store, usable or not.
 func (s *Store) Has(r *http.Request) bool {
 	for _, name := range s.CookieNames() {
@@ -184,7 +209,7 @@ func (s *Store) Has(r *http.Request) bool {
 
 // ClearAll deletes every cookie of the store that r carries.
 func (s *Store) ClearAll(w http.ResponseWriter, r *http.Request) {
-	for _, base := range []string{sessionName, loginName, consentName} {
+	for _, base := range []string{sessionName, loginName, consentName, signOutName} {
 		if _, err := r.Cookie(s.name(base)); err == nil {
 			s.clear(w, base)
 		}

@@ -256,6 +256,9 @@ func FuzzOpenCookies(f *testing.F) {
 			if store.NeedsConsent(req) {
 				t.Fatalf("NeedsConsent accepted %q", value)
 			}
+			if _, ok := store.SignOut(req); ok {
+				t.Fatalf("SignOut accepted %q", value)
+			}
 		}
 	})
 }
@@ -377,5 +380,25 @@ func TestConsentMarkerExpires(t *testing.T) {
 	c.t = c.t.Add(session.ConsentLifetime + time.Second)
 	if store.NeedsConsent(req) {
 		t.Fatal("marker still read after its lifetime")
+	}
+}
+
+func TestSignOutOutcomeRoundTripAndExpiry(t *testing.T) {
+	c := &clock{time.Unix(1_800_000_000, 0)}
+	store := newStore(t, key(1), true, c)
+	rec := httptest.NewRecorder()
+	if err := store.SetSignOut(rec, session.SignOut{Revoked: true}); err != nil {
+		t.Fatal(err)
+	}
+	req := carry(rec)
+	if out, ok := store.SignOut(req); !ok || !out.Revoked {
+		t.Fatalf("SignOut = %+v, %v; want the revoked outcome", out, ok)
+	}
+	if ck := rec.Result().Cookies()[0]; ck.Name != "__Host-oauth_signout" || !ck.HttpOnly || !ck.Secure || ck.MaxAge != int(session.SignOutLifetime/time.Second) {
+		t.Errorf("sign-out cookie attributes wrong: %s", ck)
+	}
+	c.t = c.t.Add(session.SignOutLifetime + time.Second)
+	if _, ok := store.SignOut(req); ok {
+		t.Fatal("the outcome is still read after its lifetime")
 	}
 }
