@@ -119,4 +119,5 @@ func (s *session) checkAxe(src, where string) {
 	for _, v := range r.Incomplete {
 		s.t.Logf("%s: axe-core %s could not decide, check by eye: %s", where, r.Version, v)
 	}
+	s.t.Logf("%s: axe-core %s: %d violations, %d undecided", where, r.Version, len(r.Violations), len(r.Incomplete))
 }
