@@ -82,9 +82,7 @@ func Example_newFunction() {
 		fmt.Println(err)
 		return
 	}
-	for _, f := range a.functions {
-		mux.Handle("/"+f.Name, a.bind(f.Handler))
-	}
+	mux.Handle("/", a.serveAll())
 
 	// A browser that shows each redirect instead of following it.
 	jar, _ := cookiejar.New(nil)

@@ -61,9 +61,7 @@ func newTestEnv(t testing.TB, adjust ...func(*envConfig)) *testEnv {
 	e := &testEnv{t: t, google: google, googleURL: googleServer.URL, server: server, logs: &logBuffer{}, clock: &testClock{}}
 	e.app = buildApp(t, appVars(server.URL, googleServer.URL, google.Options(), cfg.vars),
 		appOptions{functions: cfg.functions, logger: logging.New(e.logs, ""), now: e.clock.now})
-	for _, f := range e.app.functions {
-		mux.Handle("/"+f.Name, e.app.bind(f.Handler))
-	}
+	mux.Handle("/", e.app.serveAll())
 	t.Cleanup(e.checkLogs)
 	return e
 }
@@ -74,6 +72,15 @@ func (a *app) bind(h func(http.ResponseWriter, *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h(w, r.WithContext(context.WithValue(r.Context(), appKey{}, a)))
 	})
+}
+
+// serveAll serves each of the app's functions at /<name>, bound to a.
+func (a *app) serveAll() http.Handler {
+	mux := http.NewServeMux()
+	for _, f := range a.functions {
+		mux.Handle("/"+f.Name, a.bind(f.Handler))
+	}
+	return mux
 }
 
 // handler returns the bound handler of the function called name.
@@ -125,11 +132,7 @@ func (e *testEnv) useTransport(overrides map[string]string) *http.Transport {
 	transport := upstream.NewTransport()
 	e.app = buildApp(e.t, appVars(e.server.URL, e.googleURL, e.google.Options(), overrides),
 		appOptions{transport: transport, logger: logging.New(e.logs, ""), now: e.clock.now})
-	mux := http.NewServeMux()
-	for _, f := range e.app.functions {
-		mux.Handle("/"+f.Name, e.app.bind(f.Handler))
-	}
-	e.server.Config.Handler = mux
+	e.server.Config.Handler = e.app.serveAll()
 	return transport
 }
 

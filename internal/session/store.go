@@ -21,6 +21,9 @@ const (
 	signOutName = "oauth_signout"
 )
 
+// cookieBases are the base names of every cookie the store writes.
+var cookieBases = []string{sessionName, loginName, consentName, signOutName}
+
 // Store reads and writes the app's cookies. It holds only keys and settings,
 // so one Store serves every request and every user.
 type Store struct {
@@ -66,7 +69,11 @@ func (s *Store) Now() time.Time { return s.now() }
 
 // CookieNames returns the names of every cookie the store writes.
 func (s *Store) CookieNames() []string {
-	return []string{s.name(sessionName), s.name(loginName), s.name(consentName), s.name(signOutName)}
+	names := make([]string, len(cookieBases))
+	for i, base := range cookieBases {
+		names[i] = s.name(base)
+	}
+	return names
 }
 
 func (s *Store) name(base string) string {
@@ -197,19 +204,9 @@ func (s *Store) SetSignOut(w http.ResponseWriter, out SignOut) error {
 	return s.write(w, signOutName, s.signOuts, plaintext, SignOutLifetime)
 }
 
-// Has reports whether r carries any cookie of the store, usable or not.
-func (s *Store) Has(r *http.Request) bool {
-	for _, name := range s.CookieNames() {
-		if _, err := r.Cookie(name); err == nil {
-			return true
-		}
-	}
-	return false
-}
-
 // ClearAll deletes every cookie of the store that r carries.
 func (s *Store) ClearAll(w http.ResponseWriter, r *http.Request) {
-	for _, base := range []string{sessionName, loginName, consentName, signOutName} {
+	for _, base := range cookieBases {
 		if _, err := r.Cookie(s.name(base)); err == nil {
 			s.clear(w, base)
 		}
