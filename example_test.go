@@ -8,6 +8,8 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strings"
 
 	"google.golang.org/api/calendar/v3"
 	"google.golang.org/api/option"
@@ -98,7 +100,8 @@ func Example_newFunction() {
 	resp := visit(appServer.URL + "/listcalendars")
 	fmt.Println("first visit:", resp.StatusCode, resp.Header.Get("Location"))
 	consent, _ := url.Parse(visit(appServer.URL + resp.Header.Get("Location")).Header.Get("Location"))
-	fmt.Println("sign-in asks for:", consent.Query().Get("scope"))
+	// The sign-in asks for every function's scopes, Calendar's among them.
+	fmt.Println("sign-in asks for Calendar:", slices.Contains(strings.Fields(consent.Query().Get("scope")), calendar.CalendarReadonlyScope))
 	callback, err := google.Approve(consent.String(), "alice@example.com") // the user clicks Allow
 	if err != nil {
 		fmt.Println(err)
@@ -111,7 +114,7 @@ func Example_newFunction() {
 	fmt.Println(resp.StatusCode, string(body))
 	// Output:
 	// first visit: 302 /oauth2init?next=listcalendars
-	// sign-in asks for: https://www.googleapis.com/auth/gmail.readonly https://www.googleapis.com/auth/calendar.readonly
+	// sign-in asks for Calendar: true
 	// signed in, back to: /listcalendars
 	// 200 {"items":[{"summary":"Alice Example"},{"summary":"Holidays"}]}
 }
