@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -22,20 +21,20 @@ import (
 // the cookie keys and the one transport to Google. It holds no per-user
 // state.
 type app struct {
-	oauth      *oauth2.Config          // the client; Scopes is the union of every function's
-	functions  []Function              // the app's functions
-	home       string                  // where a sign-in lands unless another function asked for it
-	authParams []oauth2.AuthCodeOption // access_type and, for offline, prompt
-	offline    bool
-	store      *session.Store
-	transport  http.RoundTripper // pooled, capped and, for emulators, rerouted
-	google     *http.Client      // the token and revocation endpoints, over transport
-	revokeURL  string
-	timeout    time.Duration
-	redirect   *url.URL // oauth2callback's URL, which fixes the app's scheme and host
-	secure     bool
-	csrf       *http.CrossOriginProtection
-	log        *slog.Logger
+	oauth       *oauth2.Config          // the OAuth client; each sign-in sets its own scopes
+	functions   []Function              // the app's functions, in table order
+	handlers    map[string]http.Handler // each function's handler, by name
+	home        string                  // where a sign-in lands unless another function asked for it
+	accessType  oauth2.AuthCodeOption   // online, or offline for a refresh token
+	store       *session.Store
+	transport   http.RoundTripper // pooled, capped and, for emulators, rerouted
+	tokenClient *http.Client      // the token and revocation endpoints, over transport, without any user's token
+	revokeURL   string
+	timeout     time.Duration
+	redirect    *url.URL // oauth2callback's URL, which fixes the app's scheme and host
+	secure      bool
+	csrf        *http.CrossOriginProtection
+	log         *slog.Logger
 }
 
 // appOptions are the dependencies a test may replace.
@@ -66,29 +65,31 @@ func newApp(s config.Settings, opts appOptions) (*app, error) {
 		Default: s.AnyGoogleAPI,
 	}
 	oauth := *s.OAuth
-	oauth.Scopes = scopesOf(opts.functions)
-	authParams := []oauth2.AuthCodeOption{oauth2.AccessTypeOnline}
-	if s.AccessType == "offline" {
-		// Google issues a refresh token only on a consent screen the user
-		// has actually seen, so offline access asks for it every time.
-		authParams = []oauth2.AuthCodeOption{oauth2.AccessTypeOffline, oauth2.SetAuthURLParam("prompt", "consent")}
+	a := &app{
+		oauth:       &oauth,
+		functions:   opts.functions,
+		handlers:    map[string]http.Handler{},
+		accessType:  oauth2.AccessTypeOnline,
+		store:       store,
+		transport:   transport,
+		tokenClient: &http.Client{Transport: transport},
+		revokeURL:   s.RevokeURL,
+		timeout:     s.UpstreamTimeout,
+		redirect:    s.Redirect,
+		secure:      s.Secure,
+		csrf:        http.NewCrossOriginProtection(),
+		log:         opts.logger,
 	}
-	return &app{
-		oauth:      &oauth,
-		functions:  opts.functions,
-		home:       homeOf(opts.functions),
-		authParams: authParams,
-		offline:    s.AccessType == "offline",
-		store:      store,
-		transport:  transport,
-		google:     &http.Client{Transport: transport},
-		revokeURL:  s.RevokeURL,
-		timeout:    s.UpstreamTimeout,
-		redirect:   s.Redirect,
-		secure:     s.Secure,
-		csrf:       http.NewCrossOriginProtection(),
-		log:        opts.logger,
-	}, nil
+	if s.AccessType == "offline" {
+		a.accessType = oauth2.AccessTypeOffline
+	}
+	for _, f := range a.functions {
+		a.handlers[f.Name] = a.newHandler(f)
+		if a.home == "" && f.Call != nil {
+			a.home = f.Name
+		}
+	}
+	return a, nil
 }
 
 // appFromEnvironment builds the app the deployed functions use, logging to
@@ -97,7 +98,7 @@ func appFromEnvironment(getenv func(string) string, readFile func(string) ([]byt
 	logger := logging.NewFormat(logOut, cmp.Or(getenv("GOOGLE_CLOUD_PROJECT"), getenv("GCP_PROJECT")), getenv("LOG_FORMAT"))
 	s, err := config.Load(getenv, readFile)
 	if err != nil {
-		logger.Error("configuration problem; every request will get an error page until it is fixed", "problem", err.Error())
+		logger.Error("configuration problem: the app answers every request with a page saying it is not set up", "problem", err.Error())
 		return nil, err
 	}
 	if s.CookieKeyGenerated {
@@ -113,39 +114,28 @@ func appFromEnvironment(getenv func(string) string, readFile func(string) ([]byt
 	return a, nil
 }
 
-// scopesOf is the union of the functions' scopes, in table order: what a
-// sign-in asks for.
-func scopesOf(functions []Function) []string {
-	var scopes []string
-	for _, f := range functions {
-		for _, s := range f.Scopes {
-			if !slices.Contains(scopes, s) {
-				scopes = append(scopes, s)
-			}
-		}
+// handler returns the handler of the function called name; a name the app
+// does not have gets a 404 page.
+func (a *app) handler(name string) http.Handler {
+	if h, ok := a.handlers[name]; ok {
+		return h
 	}
-	return scopes
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fail(w, r, problemNotFound) })
 }
 
-// homeOf is the first function that acts for the user: where a sign-in
-// lands when nothing else asked for it.
-func homeOf(functions []Function) string {
-	for _, f := range functions {
-		if len(f.Scopes) > 0 {
-			return f.Name
+// function returns the function called name that acts for the user, if
+// the app has one.
+func (a *app) function(name string) (Function, bool) {
+	for _, f := range a.functions {
+		if f.Name == name && f.Call != nil {
+			return f, true
 		}
 	}
-	return ""
-}
-
-// actsForUser reports whether name is one of the app's functions that act
-// for the signed-in user, and so a place a sign-in may return to.
-func (a *app) actsForUser(name string) bool {
-	return slices.ContainsFunc(a.functions, func(f Function) bool { return f.Name == name && len(f.Scopes) > 0 })
+	return Function{}, false
 }
 
 // tokenContext returns ctx carrying the client the oauth2 package uses for
 // the token endpoint.
 func (a *app) tokenContext(ctx context.Context) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, a.google)
+	return context.WithValue(ctx, oauth2.HTTPClient, a.tokenClient)
 }

@@ -96,9 +96,9 @@ func TestThreeSeparatelyConfiguredInstancesCompleteOneFlow(t *testing.T) {
 				vars := appVars(e.server.URL, e.googleURL, e.google.Options(), map[string]string{"COOKIE_SECRET": key})
 				return buildApp(t, vars, appOptions{logger: logging.New(e.logs, "")})
 			}
-			front.Handle("/oauth2init", instance(testKey).bind(OAuth2Init))
-			front.Handle("/oauth2callback", instance(tt.callbackKey).bind(OAuth2Callback))
-			front.Handle("/listlabels", instance(testKey).bind(ListLabels))
+			front.Handle("/oauth2init", instance(testKey).handler("oauth2init"))
+			front.Handle("/oauth2callback", instance(tt.callbackKey).handler("oauth2callback"))
+			front.Handle("/listlabels", instance(testKey).handler("listlabels"))
 			e.server.Config.Handler = front
 
 			b := e.newBrowser()

@@ -18,15 +18,11 @@ import (
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
 )
 
-// ListCalendars is a function as a user of this template adds one: it lists
-// the names of the signed-in user's Google calendars. Its whole plumbing is
-// the call to serveSignedIn.
-func ListCalendars(w http.ResponseWriter, r *http.Request) {
-	serveSignedIn(w, r, "listcalendars", "Google Calendar", listCalendars)
-}
-
-func listCalendars(w http.ResponseWriter, r *http.Request, google *http.Client) error {
-	service, err := calendar.NewService(r.Context(), option.WithHTTPClient(google))
+// listCalendars is a function as a user of this template adds one: it lists
+// the names of the signed-in user's Google calendars. The app has found the
+// user's token; the function only calls Calendar with it.
+func listCalendars(w http.ResponseWriter, r *http.Request, user *User) error {
+	service, err := calendar.NewService(r.Context(), option.WithHTTPClient(user.Google))
 	if err != nil {
 		return err
 	}
@@ -34,11 +30,14 @@ func listCalendars(w http.ResponseWriter, r *http.Request, google *http.Client) 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, list)
+	return writeJSON(w, http.StatusOK, list)
 }
 
-// listCalendarsFunction is the line ListCalendars adds to Functions.
-var listCalendarsFunction = Function{Name: "listcalendars", Handler: ListCalendars, Scopes: []string{calendar.CalendarReadonlyScope}}
+// listCalendarsFunction is the entry listCalendars adds to Functions.
+var listCalendarsFunction = Function{
+	Name: "listcalendars", API: "Google Calendar", Services: []string{"calendar-json.googleapis.com"},
+	Scopes: []string{calendar.CalendarReadonlyScope}, Call: listCalendars,
+}
 
 // emulateCalendarList gives the emulator Calendar's calendarList.list, the
 // one method ListCalendars calls: the emulator checks the token and its
@@ -52,10 +51,10 @@ func emulateCalendarList(google *fakegoogle.Server) {
 		})
 }
 
-// This example adds ListCalendars to the app and follows a browser through
+// This example adds listcalendars to the app and follows a browser through
 // it, end to end against the emulator of Google: a first visit is sent to
-// sign in, the sign-in asks for Calendar access besides Gmail, and the
-// browser comes back to ListCalendars, which calls Calendar as the user.
+// sign in, the sign-in asks for Calendar access (and no more), and the
+// browser comes back to listcalendars, which calls Calendar as the user.
 func Example_newFunction() {
 	google := fakegoogle.New(fakegoogle.Options{})
 	emulateCalendarList(google)
@@ -100,8 +99,9 @@ func Example_newFunction() {
 	resp := visit(appServer.URL + "/listcalendars")
 	fmt.Println("first visit:", resp.StatusCode, resp.Header.Get("Location"))
 	consent, _ := url.Parse(visit(appServer.URL + resp.Header.Get("Location")).Header.Get("Location"))
-	// The sign-in asks for every function's scopes, Calendar's among them.
-	fmt.Println("sign-in asks for Calendar:", slices.Contains(strings.Fields(consent.Query().Get("scope")), calendar.CalendarReadonlyScope))
+	// The sign-in asks for Calendar's scope, with those Google signs in
+	// with, on top of anything granted before.
+	fmt.Println("sign-in asks for:", strings.Join(slices.DeleteFunc(strings.Fields(consent.Query().Get("scope")), isSignInScope), " "))
 	callback, err := google.Approve(consent.String(), "alice@example.com") // the user clicks Allow
 	if err != nil {
 		fmt.Println(err)
@@ -114,7 +114,9 @@ func Example_newFunction() {
 	fmt.Println(resp.StatusCode, string(body))
 	// Output:
 	// first visit: 302 /oauth2init?next=listcalendars
-	// sign-in asks for Calendar: true
+	// sign-in asks for: https://www.googleapis.com/auth/calendar.readonly
 	// signed in, back to: /listcalendars
 	// 200 {"items":[{"summary":"Alice Example"},{"summary":"Holidays"}]}
 }
+
+func isSignInScope(s string) bool { return slices.Contains(signInScopes, s) }

@@ -7,11 +7,12 @@
 // requests: the token lives in an encrypted, authenticated cookie, and so do
 // the state and PKCE verifier of a sign-in in progress. Configuration comes
 // from the environment (see the README) and is read once per process, on
-// first use. A function that calls another Google API for the user is a
-// handler on serveSignedIn and one line in Functions.
+// first use. A function that acts for the signed-in user is one entry in
+// Functions: its name, API, scopes, methods and a Call.
 package oauthgmail
 
 import (
+	"net/http"
 	"os"
 	"sync"
 
@@ -20,24 +21,25 @@ import (
 
 func init() {
 	for _, f := range Functions() {
-		functions.HTTP(f.Name, f.Handler)
+		functions.HTTP(f.Name, f.ServeHTTP)
 	}
 }
 
-// The app built from this process's environment, once.
-var (
-	deployedOnce sync.Once
-	deployedApp  *app
-	deployedErr  error
-)
-
 // deployed returns the app built from this process's environment, building
 // it on first use.
-func deployed() (*app, error) {
-	deployedOnce.Do(func() {
-		deployedApp, deployedErr = appFromEnvironment(os.Getenv, os.ReadFile, os.Stderr)
-	})
-	return deployedApp, deployedErr
+var deployed = sync.OnceValues(func() (*app, error) {
+	return appFromEnvironment(os.Getenv, os.ReadFile, os.Stderr)
+})
+
+// serveDeployed answers r as the function called name of the app configured
+// from this process's environment.
+func serveDeployed(w http.ResponseWriter, r *http.Request, name string) {
+	a, err := deployed()
+	if err != nil {
+		writeConfigurationProblem(w, r)
+		return
+	}
+	a.handler(name).ServeHTTP(w, r)
 }
 
 // LoadConfiguration reads the configuration and builds the shared clients

@@ -39,7 +39,9 @@ const (
 func FuzzCallbackQuery(f *testing.F) {
 	e := newTestEnv(f)
 	callback := e.handler("oauth2callback")
-	authURL := e.app.oauth.AuthCodeURL(fuzzState, append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(fuzzVerifier)}, e.app.authParams...)...)
+	client := *e.app.oauth
+	client.Scopes = []string{gmail.GmailReadonlyScope}
+	authURL := client.AuthCodeURL(fuzzState, oauth2.S256ChallengeOption(fuzzVerifier), e.app.accessType)
 	scope := "scope=" + url.QueryEscape("https://www.googleapis.com/auth/gmail.readonly")
 	s := "state=" + fuzzState
 	c := "code=" + codeHole
@@ -96,7 +98,7 @@ func FuzzCallbackQuery(f *testing.F) {
 		// A fresh login cookie each time, so that it never expires however
 		// long the fuzzing runs.
 		rec := httptest.NewRecorder()
-		if err := e.app.store.SetLogin(rec, session.Login{State: fuzzState, Verifier: fuzzVerifier}); err != nil {
+		if err := e.app.store.Login.Write(rec, session.Login{State: fuzzState, Verifier: fuzzVerifier}); err != nil {
 			t.Fatal(err)
 		}
 		login := cookieNamed(rec.Result(), loginName)

@@ -2,7 +2,6 @@ package oauthgmail
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -66,32 +65,22 @@ func newTestEnv(t testing.TB, adjust ...func(*envConfig)) *testEnv {
 	return e
 }
 
-// bind returns h, one of the app's function handlers, serving as a rather
-// than as the app configured from the process environment.
-func (a *app) bind(h func(http.ResponseWriter, *http.Request)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h(w, r.WithContext(context.WithValue(r.Context(), appKey{}, a)))
-	})
-}
-
-// serveAll serves each of the app's functions at /<name>, bound to a.
+// serveAll serves each of the app's functions at /<name>, as the local
+// runner does.
 func (a *app) serveAll() http.Handler {
 	mux := http.NewServeMux()
 	for _, f := range a.functions {
-		mux.Handle("/"+f.Name, a.bind(f.Handler))
+		mux.Handle("/"+f.Name, a.handler(f.Name))
 	}
 	return mux
 }
 
-// handler returns the bound handler of the function called name.
+// handler returns the handler of the function called name.
 func (e *testEnv) handler(name string) http.Handler {
-	for _, f := range e.app.functions {
-		if f.Name == name {
-			return e.app.bind(f.Handler)
-		}
+	if _, ok := e.app.handlers[name]; !ok {
+		e.t.Fatalf("no function %q", name)
 	}
-	e.t.Fatalf("no function %q", name)
-	return nil
+	return e.app.handler(name)
 }
 
 // appVars returns the environment newTestEnv gives an app served at appURL

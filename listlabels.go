@@ -5,20 +5,12 @@ import (
 
 	"google.golang.org/api/gmail/v1"
 	"google.golang.org/api/option"
-
-	"example.com/gcf-oauth-gmail/internal/pages"
 )
 
-// ListLabels shows the signed-in user's Gmail labels, as a page or, for
-// "Accept: application/json", as the JSON Gmail returned.
-func ListLabels(w http.ResponseWriter, r *http.Request) {
-	serveSignedIn(w, r, "listlabels", "Gmail", listLabels)
-}
-
-// listLabels is all that ListLabels does itself: serveSignedIn has found the
+// listLabels is all that ListLabels does itself: the app has found the
 // user's token and hands over a client that sends it.
-func listLabels(w http.ResponseWriter, r *http.Request, google *http.Client) error {
-	service, err := gmail.NewService(r.Context(), option.WithHTTPClient(google))
+func listLabels(w http.ResponseWriter, r *http.Request, user *User) error {
+	service, err := gmail.NewService(r.Context(), option.WithHTTPClient(user.Google))
 	if err != nil {
 		return err
 	}
@@ -31,8 +23,8 @@ func listLabels(w http.ResponseWriter, r *http.Request, google *http.Client) err
 		return err
 	}
 	if wantsJSON(r) {
-		return writeJSON(w, map[string][]*gmail.Label{"labels": append([]*gmail.Label{}, list.Labels...)})
+		return writeJSON(w, http.StatusOK, map[string][]*gmail.Label{"labels": append([]*gmail.Label{}, list.Labels...)})
 	}
-	pages.Write(w, http.StatusOK, "labels", newLabelsPage(list.Labels))
+	user.Page(w, http.StatusOK, "labels", newLabelsPage(list.Labels))
 	return nil
 }

@@ -372,7 +372,9 @@ func TestListLabelsMapsGmailFailures(t *testing.T) {
 		{"malformed", fakegoogle.Fault{Malformed: true}, http.StatusBadGateway, ""},
 		{"huge body", fakegoogle.Fault{HugeBody: 16 << 20}, http.StatusBadGateway, ""},
 		{"hang", fakegoogle.Fault{Hang: true}, http.StatusGatewayTimeout, ""},
-		{"404", fakegoogle.Fault{Status: 404}, http.StatusBadGateway, ""},
+		{"404", fakegoogle.Fault{Status: 404}, http.StatusNotFound, ""},
+		{"400", fakegoogle.Fault{Status: 400}, http.StatusBadRequest, ""},
+		{"418", fakegoogle.Fault{Status: 418}, http.StatusBadGateway, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,109 +14,152 @@ import (
 	"example.com/gcf-oauth-gmail/internal/session"
 )
 
-// OAuth2Callback finishes a sign-in: Google redirects the browser here with
-// an authorization code, which is exchanged for a token kept in the session
-// cookie; the browser then goes on to the function that asked for the
-// sign-in.
-func OAuth2Callback(w http.ResponseWriter, r *http.Request) {
-	serve(w, r, readOnly, (*app).oauth2Callback)
-}
-
 // oauth2Callback checks that the browser coming back from Google is the one
-// that started this sign-in (state, from the login cookie), exchanges the code
-// with the PKCE verifier, checks that every scope the app needs was granted,
-// and stores the token in the session cookie.
+// that started this sign-in (state, from the login cookie), exchanges the
+// code with the PKCE verifier, and keeps what Google granted in the session
+// cookie. A grant without what the function that asked for the sign-in
+// needs still serves the functions it covers.
 func (a *app) oauth2Callback(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
-	login, loginErr := a.store.Login(r)
+	login, loginErr := a.store.Login.Read(r)
+	state := single(query, "state")
+	ours := loginErr == nil && state != "" && subtle.ConstantTimeCompare([]byte(state), []byte(login.State)) == 1
+	if code := query.Get("error"); code != "" {
+		if !ours {
+			// Another site can send a browser here: the sign-in in
+			// progress, if any, is left alone.
+			a.log.WarnContext(r.Context(), "error callback without this browser's state", "oauth_error", printable(code))
+			fail(w, r, problemForeignCallback)
+			return
+		}
+		a.store.Login.Clear(w)
+		a.log.InfoContext(r.Context(), "authorization not granted", "oauth_error", printable(code))
+		fail(w, r, authorizationProblem(code, a.signInURL(login.Next)))
+		return
+	}
 	if loginErr != session.ErrMissing {
 		// The login cookie is single-use: whatever happens next, it is spent.
-		a.store.ClearLogin(w)
+		a.store.Login.Clear(w)
 	}
-	if code := query.Get("error"); code != "" {
-		a.log.InfoContext(r.Context(), "authorization not granted", "oauth_error", printable(code))
-		writeProblem(w, authorizationProblem(code))
-		return
-	}
-	if loginErr != nil {
-		a.log.InfoContext(r.Context(), "callback without a usable login cookie", "reason", loginErr.Error())
-		writeProblem(w, problemNoLogin)
-		return
-	}
-	state, code := single(query, "state"), single(query, "code")
+	code := single(query, "code")
 	switch {
-	case state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(login.State)) != 1:
+	case loginErr == session.ErrMissing:
+		a.log.InfoContext(r.Context(), "callback with no sign-in in progress")
+		fail(w, r, problemNoLogin)
+		return
+	case loginErr != nil:
+		a.log.InfoContext(r.Context(), "callback without a usable login cookie", "reason", loginErr.Error())
+		fail(w, r, problemLoginExpired)
+		return
+	case !ours:
 		a.log.WarnContext(r.Context(), "callback state does not match this browser's sign-in")
-		writeProblem(w, problemStateMismatch)
+		fail(w, r, problemStateMismatch)
 		return
 	case code == "":
-		writeProblem(w, problemNoCode)
+		fail(w, r, problemNoCode)
 		return
 	}
 
 	ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
 	defer cancel()
+	f, _ := a.function(cmp.Or(login.Next, a.home))
 	tok, err := a.oauth.Exchange(a.tokenContext(ctx), code, oauth2.VerifierOption(login.Verifier))
 	if err != nil {
 		p, cause := tokenProblem(ctx, err, a.signInURL(login.Next))
 		a.log.WarnContext(r.Context(), "code exchange failed", "status", p.Status, "cause", cause)
-		writeProblem(w, p)
+		fail(w, r, p)
 		return
 	}
-	if missing := a.missingScopes(tok); len(missing) > 0 {
-		// Nothing is kept: a session without what the functions need would
-		// only lead to Google's refusals. The token is given back.
-		a.log.InfoContext(r.Context(), "sign-in without every scope the app needs", "missing", strings.Join(missing, " "))
+	sess := a.newSession(ctx, r, tok, f)
+	missing := missingScopes(f.Scopes, sess.Scopes)
+	if len(missing) > 0 && !a.servesAny(sess.Scopes) {
+		// Nothing is kept: a session that serves no function would only
+		// lead to Google's refusals. The token is given back, and the next
+		// sign-in shows the consent screen again.
+		a.log.InfoContext(r.Context(), "sign-in granted none of the access any function needs", "missing", strings.Join(missing, " "))
 		a.revoke(ctx, cmp.Or(tok.RefreshToken, tok.AccessToken))
-		if err := a.store.SetNeedsConsent(w); err != nil {
+		if err := a.store.NeedsConsent.Write(w, true); err != nil {
 			a.log.ErrorContext(r.Context(), "cannot write the consent cookie", "error", err.Error())
 		}
-		writeProblem(w, problemMissingScopes(missing))
+		fail(w, r, problemMissingScopes(f, missing, a.signInURL(login.Next)))
 		return
 	}
-	a.revokeReplaced(ctx, r, tok)
-	if err := a.store.SetSession(w, session.Session{Token: tok, SignedInAt: a.store.Now()}); err != nil {
+	if err := a.store.SetSession(w, sess); err != nil {
 		a.log.ErrorContext(r.Context(), "cannot store the token in a cookie", "error", err.Error())
-		writeProblem(w, problemTokenTooLarge)
+		fail(w, r, problemTokenTooLarge)
 		return
 	}
-	if a.store.NeedsConsent(r) {
-		a.store.ClearNeedsConsent(w)
+	a.store.NeedsConsent.Clear(w)
+	a.log.InfoContext(r.Context(), "signed in", "function", f.Name, "refresh_token", sess.Token.RefreshToken != "", "missing", strings.Join(missing, " "))
+	if len(missing) > 0 {
+		// Kept for the functions it serves; this one says what it lacks.
+		failIn(w, r, a.frameFor(sess, f), problemMissingScopes(f, missing, a.signInURL(login.Next)))
+		return
 	}
-	a.log.InfoContext(r.Context(), "signed in", "refresh_token", tok.RefreshToken != "")
-	redirect(w, "/"+cmp.Or(login.Next, a.home))
+	redirect(w, "/"+f.Name)
 }
 
-// missingScopes returns the scopes the app asked for that the token
-// response did not grant. A response without "scope" grants what was asked
-// (RFC 6749, 5.1).
-func (a *app) missingScopes(tok *oauth2.Token) []string {
-	field := tok.Extra("scope")
-	if field == nil {
-		return nil
-	}
-	granted, _ := field.(string)
-	have := strings.Fields(granted)
-	var missing []string
-	for _, s := range a.oauth.Scopes {
-		if !slices.Contains(have, s) {
-			missing = append(missing, s)
-		}
-	}
-	return missing
-}
-
-// revokeReplaced revokes, best effort, the refresh token of the session a
-// new sign-in replaces: nothing should outlive its session.
-func (a *app) revokeReplaced(ctx context.Context, r *http.Request, tok *oauth2.Token) {
+// newSession is the session a token response starts. Google's "scope"
+// lists everything granted, earlier sign-ins included
+// (include_granted_scopes); a response without it granted what was asked
+// (RFC 6749, 5.1). When the same account signs in again for more scopes,
+// Google sends no new refresh token and the session keeps the one it has;
+// a session of another account that this one replaces has its refresh token
+// revoked, since nothing should outlive its session.
+func (a *app) newSession(ctx context.Context, r *http.Request, tok *oauth2.Token, f Function) session.Session {
+	asked := append(slices.Clone(signInScopes), f.Scopes...)
+	sess := session.Session{Token: tok, Scopes: grantedScopes(tok, asked), Email: accountOf(tok, a.oauth.ClientID), SignedInAt: a.store.Now()}
 	old, err := a.store.Session(r)
 	if (err != nil && err != session.ErrExpired) || old.Token == nil {
-		return
+		return sess
+	}
+	if sess.Email != "" && old.Email == sess.Email {
+		if tok.RefreshToken == "" {
+			sess.Token.RefreshToken = old.Token.RefreshToken
+		}
+		if tok.Extra("scope") == nil {
+			// Google lists earlier grants in "scope"; without it, they
+			// are added here.
+			sess.Scopes = union(old.Scopes, sess.Scopes)
+		}
+		return sess
 	}
 	if rt := old.Token.RefreshToken; rt != "" && rt != tok.RefreshToken {
 		revoked := a.revoke(ctx, rt)
 		a.log.InfoContext(r.Context(), "replaced session's refresh token revoked", "revoked", revoked)
 	}
+	return sess
+}
+
+// grantedScopes returns the scopes a token response granted: its "scope",
+// or, without one, those asked (RFC 6749, 5.1).
+func grantedScopes(tok *oauth2.Token, asked []string) []string {
+	switch granted := tok.Extra("scope").(type) {
+	case nil:
+		return asked
+	case string:
+		return strings.Fields(granted)
+	}
+	return nil
+}
+
+// servesAny reports whether granted covers every scope of at least one
+// function that acts for the user.
+func (a *app) servesAny(granted []string) bool {
+	return slices.ContainsFunc(a.functions, func(f Function) bool {
+		return f.Call != nil && len(missingScopes(f.Scopes, granted)) == 0
+	})
+}
+
+// union returns the scopes of a followed by those of b that a lacks.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // single returns the value of a query parameter that appears exactly once;

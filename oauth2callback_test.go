@@ -119,6 +119,29 @@ func TestCallbackRejectsForgedOrStaleAnswers(t *testing.T) {
 	}
 }
 
+func TestErrorCallbackFromAnotherSiteLeavesTheSignInAlone(t *testing.T) {
+	for _, state := range []string{"", "&state=forged", "&state="} {
+		e := newTestEnv(t)
+		b := e.newBrowser()
+		auth := b.startSignIn()
+		r := b.get("/oauth2callback?error=access_denied" + state)
+		if r.status < 400 || r.status > 499 || strings.Contains(r.body, "You didn’t allow access") {
+			t.Fatalf("error callback with %q: status %d body %q; want a 4xx that does not claim the person refused", state, r.status, r.body)
+		}
+		if c := r.cookie(loginCookie); c != nil {
+			t.Fatalf("error callback with %q touched the login cookie: %v", state, c)
+		}
+		// The sign-in in progress still completes.
+		callback, err := e.google.Approve(auth, demoEmail)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := b.get(callback.String()); r.status != http.StatusFound || r.location() != "/listlabels" {
+			t.Fatalf("after a foreign error callback (%q), the real one: %d %q, want 302 /listlabels", state, r.status, r.location())
+		}
+	}
+}
+
 func TestCallbackExplainsAuthorizationErrors(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -136,9 +159,9 @@ func TestCallbackExplainsAuthorizationErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newTestEnv(t)
 			b := e.newBrowser()
-			b.startSignIn()
-			r := b.get("/oauth2callback?error=" + url.QueryEscape(tt.error) + "&state=whatever")
-			if r.status != tt.wantStatus || !strings.Contains(r.body, tt.wantText) || !strings.Contains(r.body, `href="/oauth2init"`) {
+			auth, _ := url.Parse(b.startSignIn())
+			r := b.get("/oauth2callback?error=" + url.QueryEscape(tt.error) + "&state=" + url.QueryEscape(auth.Query().Get("state")))
+			if r.status != tt.wantStatus || !strings.Contains(r.body, tt.wantText) || !strings.Contains(r.body, `href="/oauth2init`) {
 				t.Fatalf("status %d body %q; want %d mentioning %q and linking /oauth2init", r.status, r.body, tt.wantStatus, tt.wantText)
 			}
 			if strings.Contains(r.body, "script") || strings.Contains(r.body, "made_up") {

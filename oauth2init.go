@@ -1,10 +1,10 @@
 package oauthgmail
 
 import (
-	"cmp"
 	"crypto/rand"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -12,13 +12,16 @@ import (
 	"example.com/gcf-oauth-gmail/internal/session"
 )
 
-// OAuth2Init starts a sign-in: it redirects the browser to Google's consent
-// page, or, when the browser is already signed in, straight to the function
-// it asked for (ListLabels unless "next" names another).
-func OAuth2Init(w http.ResponseWriter, r *http.Request) {
-	serve(w, r, readOnly, (*app).oauth2Init)
-}
+// signInScopes are asked for at every sign-in, besides the function's own:
+// with them Google's token response carries an ID token naming the account,
+// which the pages show. People cannot untick them.
+var signInScopes = []string{"openid", "https://www.googleapis.com/auth/userinfo.email"}
 
+// oauth2Init sends the browser to Google to grant the scopes of the function
+// it came from ("next"; the home function by default), on top of what it
+// granted before (incremental authorization), or straight back to that
+// function when the session has them already. "account=choose" asks Google
+// to show its account chooser, to sign in with another account.
 func (a *app) oauth2Init(w http.ResponseWriter, r *http.Request) {
 	// A sign-in must start on the host the callback lands on, or its
 	// login cookie would never reach the callback.
@@ -26,35 +29,53 @@ func (a *app) oauth2Init(w http.ResponseWriter, r *http.Request) {
 		redirect(w, a.canonicalURL(r))
 		return
 	}
-	next := r.URL.Query().Get("next")
-	if !a.actsForUser(next) {
-		next = ""
+	query := r.URL.Query()
+	f, ok := a.function(query.Get("next"))
+	if !ok {
+		f, _ = a.function(a.home)
 	}
+	chooseAccount := query.Get("account") == "choose"
 	sess, err := a.store.Session(r)
-	if err == nil && usable(sess) {
-		redirect(w, "/"+cmp.Or(next, a.home))
+	signedIn := err == nil && (sess.Token.Valid() || sess.Token.RefreshToken != "")
+	if signedIn && !chooseAccount && len(missingScopes(f.Scopes, sess.Scopes)) == 0 {
+		redirect(w, "/"+f.Name)
 		return
 	}
-	if err != session.ErrMissing {
+	if err != nil && err != session.ErrMissing {
 		a.discardSession(w, r, sess, err)
 	}
-	login := session.Login{State: rand.Text(), Verifier: oauth2.GenerateVerifier(), Next: next}
-	if err := a.store.SetLogin(w, login); err != nil {
+	login := session.Login{State: rand.Text(), Verifier: oauth2.GenerateVerifier()}
+	if f.Name != a.home {
+		login.Next = f.Name
+	}
+	if err := a.store.Login.Write(w, login); err != nil {
 		a.log.ErrorContext(r.Context(), "cannot write the login cookie", "error", err.Error())
-		writeProblem(w, problemInternal)
+		fail(w, r, problemInternal)
 		return
 	}
-	options := append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(login.Verifier)}, a.authParams...)
-	if !a.offline && a.store.NeedsConsent(r) {
-		options = append(options, oauth2.SetAuthURLParam("prompt", "consent"))
+	options := []oauth2.AuthCodeOption{
+		oauth2.S256ChallengeOption(login.Verifier), a.accessType,
+		oauth2.SetAuthURLParam("include_granted_scopes", "true"),
 	}
-	redirect(w, a.oauth.AuthCodeURL(login.State, options...))
-}
-
-// usable reports whether a session can still reach Google without the user:
-// its access token is valid or it can be refreshed.
-func usable(s session.Session) bool {
-	return s.Token.Valid() || s.Token.RefreshToken != ""
+	var prompt []string
+	if chooseAccount {
+		prompt = append(prompt, "select_account")
+	} else if signedIn && sess.Email != "" {
+		// More scopes for the same person: Google need not ask who.
+		options = append(options, oauth2.SetAuthURLParam("login_hint", sess.Email))
+	}
+	// Google sends a refresh token only on a consent screen the person has
+	// seen: offline access asks for one unless the session holds one.
+	needsConsent, _ := a.store.NeedsConsent.Read(r)
+	if needsConsent || a.accessType == oauth2.AccessTypeOffline && !(signedIn && sess.Token.RefreshToken != "" && !chooseAccount) {
+		prompt = append(prompt, "consent")
+	}
+	if len(prompt) > 0 {
+		options = append(options, oauth2.SetAuthURLParam("prompt", strings.Join(prompt, " ")))
+	}
+	client := *a.oauth
+	client.Scopes = append(slices.Clone(signInScopes), f.Scopes...)
+	redirect(w, client.AuthCodeURL(login.State, options...))
 }
 
 // onCanonicalHost reports whether r came to the host (and port) of the

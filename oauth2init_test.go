@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/api/gmail/v1"
 )
 
 func TestEveryFunctionAnswersOnlyItsMethods(t *testing.T) {
@@ -59,7 +61,8 @@ func TestInitRedirectsToGoogleWithStateAndPKCE(t *testing.T) {
 		"response_type":         "code",
 		"client_id":             e.app.oauth.ClientID,
 		"redirect_uri":          e.server.URL + "/oauth2callback",
-		"scope":                 strings.Join(scopesOf(Functions()), " "),
+		"scope":                  "openid https://www.googleapis.com/auth/userinfo.email " + gmail.GmailReadonlyScope,
+		"include_granted_scopes": "true",
 		"code_challenge_method": "S256",
 		"access_type":           "online",
 	}

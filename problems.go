@@ -1,11 +1,13 @@
 package oauthgmail
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
+	"unicode"
 
 	"golang.org/x/oauth2"
 	"google.golang.org/api/googleapi"
@@ -19,20 +21,28 @@ import (
 
 var signIn = &pages.Link{URL: "/oauth2init", Text: "Sign in again"}
 
+// chooseAccount starts a sign-in with Google's account chooser.
+var chooseAccount = &pages.Link{URL: "/oauth2init?account=choose", Text: "Use another account"}
+
 var (
-	problemMethodNotAllowed = pages.Problem{
-		Status: http.StatusMethodNotAllowed, Heading: "This page can’t be opened that way",
-		Detail: "Open it from a link or the address bar instead.", Next: &pages.Link{URL: "/oauth2init", Text: "Go to the app"},
-	}
 	problemInternal = pages.Problem{
 		Status: http.StatusInternalServerError, Heading: "Something went wrong on our side",
 		Detail: "The problem has been logged. Please try again.", Next: signIn,
 	}
 	problemNotConfigured = pages.Problem{
 		Status: http.StatusInternalServerError, Heading: "This app isn’t set up yet",
-		Detail: "The server is not configured correctly. The operator can find the reason in the logs.",
+		Detail: "Its operator has to finish setting it up. There is nothing you can do here for now.",
+	}
+	problemNotFound = pages.Problem{
+		Status: http.StatusNotFound, Heading: "There’s no such page",
+		Detail: "The address may be mistyped, or the page may have moved.", Next: &pages.Link{URL: "/oauth2init", Text: "Go to the app"},
 	}
 	problemNoLogin = pages.Problem{
+		Status: http.StatusBadRequest, Heading: "No sign-in in progress",
+		Detail: "This address finishes a sign-in started on this site, and this browser hasn’t started one (or it was finished already).",
+		Next:   &pages.Link{URL: "/oauth2init", Text: "Sign in"},
+	}
+	problemLoginExpired = pages.Problem{
 		Status: http.StatusBadRequest, Heading: "Your sign-in timed out",
 		Detail: "A sign-in has to be finished within 10 minutes, in the browser where it started, with cookies allowed for this site. Please start again.",
 		Next:   signIn,
@@ -41,6 +51,11 @@ var (
 		Status: http.StatusBadRequest, Heading: "This sign-in didn’t start in this browser",
 		Detail: "To keep your account safe, a sign-in is only accepted in the browser where it started, so this one was ignored. You can start a new one here.",
 		Next:   signIn,
+	}
+	problemForeignCallback = pages.Problem{
+		Status: http.StatusBadRequest, Heading: "This link didn’t come from your sign-in",
+		Detail: "It was ignored, and nothing changed. If you were signing in, go back to that tab and finish there.",
+		Next:   &pages.Link{URL: "/oauth2init", Text: "Go to the app"},
 	}
 	problemNoCode = pages.Problem{
 		Status: http.StatusBadRequest, Heading: "The sign-in didn’t finish",
@@ -54,48 +69,93 @@ var (
 		Status: http.StatusBadGateway, Heading: "Your sign-in couldn’t be saved",
 		Detail: "Google’s answer was too large to keep in this browser. Please try again.", Next: signIn,
 	}
-	problemCrossSite = pages.Problem{
+	problemCrossSiteSignOut = pages.Problem{
 		Status: http.StatusForbidden, Heading: "Sign-out has to start on this site",
 		Detail: "Another site asked to sign you out, so nothing was changed. To sign out, use the button on this site.",
 		Next:   &pages.Link{URL: "/signout", Text: "Go to sign-out"},
 	}
 )
 
-func writeProblem(w http.ResponseWriter, p pages.Problem) { pages.WriteProblem(w, p) }
-
-// authorizationErrors says in plain words what each error that RFC 6749
-// (4.1.2.1) and Google define for the authorization response means. Any
-// other value, as a crafted link may carry, gets the general wording.
-var authorizationErrors = map[string]string{
-	"invalid_request":           "Google could not understand the app’s request.",
-	"unauthorized_client":       "Google does not allow this app to sign people in this way.",
-	"unsupported_response_type": "Google could not understand the app’s request.",
-	"invalid_scope":             "The app asked Google for access that does not exist.",
-	"server_error":              "Google had a problem and could not finish.",
-	"temporarily_unavailable":   "Google is busy right now.",
-	"admin_policy_enforced":     "Your organisation’s administrator does not allow this app.",
-	"org_internal":              "This app is only for the members of one organisation.",
-	"invalid_client":            "Google does not recognise this app.",
-	"redirect_uri_mismatch":     "Google does not recognise this app’s address.",
+// problemMethodNotAllowed answers a method the function does not take.
+func problemMethodNotAllowed(name string, allowed []string) pages.Problem {
+	return pages.Problem{
+		Status: http.StatusMethodNotAllowed, Heading: "This page can’t be opened that way",
+		Detail: "/" + name + " answers " + strings.Join(allowed, ", ") + " requests only. Open it from a link or the address bar instead.",
+		Next:   &pages.Link{URL: "/" + name, Text: "Open the page"},
+	}
 }
 
-// authorizationProblem explains an error Google sent to the callback.
-func authorizationProblem(code string) pages.Problem {
+// problemCrossSite answers a change that another site asked for.
+func problemCrossSite(f Function) pages.Problem {
+	return pages.Problem{
+		Status: http.StatusForbidden, Heading: "This has to be done from this site",
+		Detail: "Another site asked to make this change for you, so nothing was changed. To make it, use the form on this site.",
+		Next:   &pages.Link{URL: "/" + f.Name, Text: "Go to the form"},
+	}
+}
+
+// problemFormTooLarge answers a form over maxFormBytes.
+func problemFormTooLarge(f Function) pages.Problem {
+	return pages.Problem{
+		Status: http.StatusRequestEntityTooLarge, Heading: "That’s too much to send",
+		Detail: "The form was larger than this page accepts, so nothing was changed. Please shorten what you entered.",
+		Next:   &pages.Link{URL: "/" + f.Name, Text: "Back to the form"},
+	}
+}
+
+// problemBadForm answers a body that is not a form.
+func problemBadForm(f Function) pages.Problem {
+	return pages.Problem{
+		Status: http.StatusBadRequest, Heading: "The form couldn’t be read",
+		Detail: "Nothing was changed. Please send it again from the page.",
+		Next:   &pages.Link{URL: "/" + f.Name, Text: "Back to the form"},
+	}
+}
+
+// authorizationErrors says in plain words what each error that RFC 6749
+// (4.1.2.1) and Google define for the authorization response means, and
+// whether trying again can help. Any other value, as a crafted link may
+// carry, gets the general wording.
+var authorizationErrors = map[string]struct {
+	detail string
+	next   *pages.Link // nil: trying again helps
+}{
+	"invalid_request":           {"Google could not understand the app’s request. Its operator has to fix the app; trying again won’t help.", chooseAccount},
+	"unauthorized_client":       {"Google does not allow this app to sign people in this way. Its operator has to fix its Google settings.", chooseAccount},
+	"unsupported_response_type": {"Google could not understand the app’s request. Its operator has to fix the app; trying again won’t help.", chooseAccount},
+	"invalid_scope":             {"The app asked Google for access that does not exist. Its operator has to fix the app.", chooseAccount},
+	"server_error":              {"Google had a problem and could not finish. Please try again in a moment.", nil},
+	"temporarily_unavailable":   {"Google is busy right now. Please try again in a moment.", nil},
+	"admin_policy_enforced":     {"Your organisation’s administrator does not allow this app for your account. Ask them to allow it, or use another account.", chooseAccount},
+	"org_internal":              {"This app is only for the members of one organisation. Use an account of that organisation.", chooseAccount},
+	"invalid_client":            {"Google does not recognise this app, so nobody can sign in until its operator fixes its settings.", nil},
+	"redirect_uri_mismatch":     {"Google does not recognise this app’s address, so nobody can sign in until its operator registers it.", nil},
+}
+
+// authorizationProblem explains an error Google sent to the callback; retry
+// starts the same sign-in again.
+func authorizationProblem(code, retry string) pages.Problem {
 	if code == "access_denied" {
 		return pages.Problem{
-			Status: http.StatusForbidden, Heading: "You didn’t allow access",
+			Status: http.StatusForbidden, Heading: "You didn’t allow access", Choice: true,
 			Detail: "Nothing was shared. The app can only show your information if you allow it on Google’s screen.",
-			Next:   &pages.Link{URL: "/oauth2init", Text: "Try again"},
+			Next:   &pages.Link{URL: retry, Text: "Choose again"},
 		}
 	}
-	detail, known := authorizationErrors[code]
-	if !known {
-		detail = "Something went wrong at Google."
-	}
-	return pages.Problem{
+	known, ok := authorizationErrors[code]
+	p := pages.Problem{
 		Status: http.StatusBadRequest, Heading: "Google could not complete the sign-in",
-		Detail: detail + " Please try again in a moment.", Next: &pages.Link{URL: "/oauth2init", Text: "Try again"},
+		Detail: known.detail, Next: known.next,
 	}
+	switch {
+	case !ok:
+		p.Detail, p.Next = "Something went wrong at Google. Please try again in a moment.", &pages.Link{URL: retry, Text: "Try again"}
+	case code == "invalid_client" || code == "redirect_uri_mismatch":
+		p.Next = nil // only the operator can help
+	case known.next == nil:
+		p.Next = &pages.Link{URL: retry, Text: "Try again"}
+	}
+	return p
 }
 
 // scopeWords names the access a scope grants, as Google's consent screen
@@ -103,26 +163,24 @@ func authorizationProblem(code string) pages.Problem {
 var scopeWords = map[string]string{
 	"https://www.googleapis.com/auth/gmail.readonly":          "View your email messages and settings",
 	"https://www.googleapis.com/auth/gmail.metadata":          "View your email message metadata such as labels and headers",
+	"https://www.googleapis.com/auth/gmail.labels":            "See and edit your email labels",
 	"https://www.googleapis.com/auth/drive.metadata.readonly": "See information about your Google Drive files",
 	"https://www.googleapis.com/auth/drive.readonly":          "See and download all your Google Drive files",
 	"https://www.googleapis.com/auth/calendar.readonly":       "See and download any calendar you can access",
 }
 
-// problemMissingScopes explains a sign-in where some of the access the app
-// needs was not granted (an unticked box on the consent screen).
-func problemMissingScopes(missing []string) pages.Problem {
+// problemMissingScopes explains a sign-in that did not grant all the access
+// f needs (an unticked box on the consent screen); retry asks again.
+func problemMissingScopes(f Function, missing []string, retry string) pages.Problem {
 	words := make([]string, len(missing))
 	for i, s := range missing {
-		words[i] = strings.TrimSuffix(scopeWords[s], ".")
-		if words[i] == "" {
-			words[i] = s
-		}
+		words[i] = cmp.Or(scopeWords[s], s)
 	}
 	return pages.Problem{
-		Status: http.StatusForbidden, Heading: "Some access wasn’t allowed",
-		Detail: "The app needs this access, which was not ticked on Google’s screen: " + strings.Join(words, "; ") +
-			". Nothing was kept. Sign in again and tick it to continue.",
-		Next: &pages.Link{URL: "/oauth2init", Text: "Choose again"},
+		Status: http.StatusForbidden, Heading: "Some access wasn’t allowed", Choice: true,
+		Detail: "To work, " + cmp.Or(f.API, "this page") + " needs this access, which was not ticked on Google’s screen: " +
+			strings.Join(words, "; ") + ". Anything else you allowed still works. To continue, ask again and tick it.",
+		Next: &pages.Link{URL: retry, Text: "Ask again"},
 	}
 }
 
@@ -172,11 +230,11 @@ type googleFailure struct {
 	needsConsent bool
 }
 
-// googleProblem maps an error from a call to the Google API called api
-// (its name for people, such as "Gmail") to a page whose action goes to
-// retry. It reads the googleapi.Error that Google's generated clients return.
-func googleProblem(ctx context.Context, api string, err error, retry string) googleFailure {
-	again := &pages.Link{URL: retry, Text: "Try again"}
+// googleProblem maps an error from a call of f to its Google API to a page.
+// It reads the googleapi.Error that Google's generated clients return.
+func googleProblem(ctx context.Context, f Function, err error) googleFailure {
+	api := cmp.Or(f.API, "Google")
+	again := &pages.Link{URL: "/" + f.Name, Text: "Try again"}
 	// An oversized body is Google's fault even when reading it also ran
 	// into the deadline.
 	if errors.Is(err, upstream.ErrBodyTooLarge) {
@@ -194,6 +252,8 @@ func googleProblem(ctx context.Context, api string, err error, retry string) goo
 	}
 	cause := api + " " + http.StatusText(gerr.Code) + " " + reasons(gerr)
 	retryAfter := gerr.Header.Get("Retry-After")
+	back := &pages.Link{URL: "/" + f.Name, Text: "Back"}
+	said := googleSaid(gerr)
 	switch {
 	case gerr.Code == http.StatusTooManyRequests || gerr.Code == http.StatusForbidden && hasReason(gerr, rateLimitReasons):
 		return googleFailure{page: pages.Problem{
@@ -215,8 +275,28 @@ func googleProblem(ctx context.Context, api string, err error, retry string) goo
 	case gerr.Code == http.StatusForbidden:
 		return googleFailure{page: pages.Problem{
 			Status: http.StatusForbidden, Heading: api + " didn’t allow this",
-			Detail: "Google refused to show this to the app, for example because this account can’t use " + api + ". You can sign in with another account.",
-			Next:   &pages.Link{URL: "/oauth2init", Text: "Sign in again"},
+			Detail: "Google refused to do this for the app, for example because this account can’t use " + api + "." + said,
+			Next:   chooseAccount,
+		}, cause: cause}
+	case gerr.Code == http.StatusBadRequest:
+		return googleFailure{page: pages.Problem{
+			Status: http.StatusBadRequest, Heading: api + " didn’t accept this",
+			Detail: "Nothing was changed." + said + " Please check what you entered and try again.", Next: back,
+		}, cause: cause}
+	case gerr.Code == http.StatusNotFound:
+		return googleFailure{page: pages.Problem{
+			Status: http.StatusNotFound, Heading: api + " couldn’t find it",
+			Detail: "It may have been deleted or moved." + said, Next: back,
+		}, cause: cause}
+	case gerr.Code == http.StatusConflict:
+		return googleFailure{page: pages.Problem{
+			Status: http.StatusConflict, Heading: "That already exists in " + api,
+			Detail: "Nothing was changed." + said + " Please choose another name.", Next: back,
+		}, cause: cause}
+	case gerr.Code == http.StatusPreconditionFailed:
+		return googleFailure{page: pages.Problem{
+			Status: http.StatusPreconditionFailed, Heading: "It changed in the meantime",
+			Detail: "It was changed since this page was opened, so nothing was changed now." + said + " Please reload and try again.", Next: back,
 		}, cause: cause}
 	}
 	p := problemGoogleFailed(api, again)
@@ -225,6 +305,24 @@ func googleProblem(ctx context.Context, api string, err error, retry string) goo
 		p.Status = http.StatusServiceUnavailable
 	}
 	return googleFailure{page: p, cause: cause}
+}
+
+// googleSaid quotes Google's own message, when it has one, for a person:
+// ` Gmail said: “Label name exists or conflicts”.` Pages escape it.
+func googleSaid(gerr *googleapi.Error) string {
+	message := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.TrimSpace(gerr.Message))
+	if message == "" {
+		return ""
+	}
+	if runes := []rune(message); len(runes) > 200 {
+		message = string(runes[:200]) + "…"
+	}
+	return " Google said: “" + strings.TrimSuffix(message, ".") + "”."
 }
 
 func problemGoogleFailed(service string, again *pages.Link) pages.Problem {

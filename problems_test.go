@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 	"google.golang.org/api/googleapi"
 
+	"example.com/gcf-oauth-gmail/internal/pages"
 	"example.com/gcf-oauth-gmail/internal/upstream"
 )
 
@@ -33,7 +35,12 @@ func TestUpstreamFailuresMapToPages(t *testing.T) {
 		{"gmail deadline", expired, context.DeadlineExceeded, true, http.StatusGatewayTimeout},
 		{"token deadline", live, fmt.Errorf("post: %w", context.DeadlineExceeded), false, http.StatusGatewayTimeout},
 		{"gmail 403 with a rate-limit reason only in the body", live, &googleapi.Error{Code: 403, Body: `{"error":{"status":"RESOURCE_EXHAUSTED"}}`}, true, http.StatusServiceUnavailable},
-		{"gmail 400", live, &googleapi.Error{Code: 400}, true, http.StatusBadGateway},
+		{"gmail 400", live, &googleapi.Error{Code: 400}, true, http.StatusBadRequest},
+		{"gmail 404", live, &googleapi.Error{Code: 404}, true, http.StatusNotFound},
+		{"gmail 409", live, &googleapi.Error{Code: 409}, true, http.StatusConflict},
+		{"gmail 412", live, &googleapi.Error{Code: 412}, true, http.StatusPreconditionFailed},
+		{"gmail 418", live, &googleapi.Error{Code: 418}, true, http.StatusBadGateway},
+		{"gmail 500", live, &googleapi.Error{Code: 500}, true, http.StatusBadGateway},
 		{"token invalid_grant", live, &oauth2.RetrieveError{Response: &http.Response{StatusCode: 400}, ErrorCode: "invalid_grant"}, false, http.StatusBadRequest},
 		{"token 500 without a response", live, &oauth2.RetrieveError{ErrorCode: "server_error"}, false, http.StatusBadGateway},
 		{"unknown error", live, errors.New("boom"), true, http.StatusBadGateway},
@@ -45,7 +52,7 @@ func TestUpstreamFailuresMapToPages(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var status int
 			if tt.gmail {
-				status = googleProblem(tt.ctx, "Gmail", tt.err, "/listlabels").page.Status
+				status = googleProblem(tt.ctx, Function{Name: "listlabels", API: "Gmail"}, tt.err).page.Status
 			} else {
 				p, _ := tokenProblem(tt.ctx, tt.err, "/oauth2init")
 				status = p.Status
@@ -72,7 +79,7 @@ func TestGoogleProblemsNameTheAPIAndOfferOneAction(t *testing.T) {
 		&googleapi.Error{Code: 403, Errors: []googleapi.ErrorItem{{Reason: "accessNotConfigured"}}},
 		context.DeadlineExceeded, errors.New("unreadable"),
 	} {
-		f := googleProblem(live, "Google Drive", err, "/listcalendars")
+		f := googleProblem(live, Function{Name: "listfiles", API: "Google Drive"}, err)
 		p := f.page
 		if !strings.Contains(p.Heading+p.Detail, "Google Drive") || strings.Contains(p.Heading+p.Detail, "Gmail") {
 			t.Errorf("%v: page %q / %q does not speak of the API it was given", err, p.Heading, p.Detail)
@@ -94,18 +101,65 @@ func asGoogleError(err error) *googleapi.Error {
 	return &googleapi.Error{}
 }
 
+func TestGoogleMessagesReachThePageEscapedAndBounded(t *testing.T) {
+	gerr := &googleapi.Error{Code: 409, Message: "Label name exists or conflicts\n<script>"}
+	p := googleProblem(context.Background(), Function{Name: "createlabel", API: "Gmail"}, gerr).page
+	if !strings.Contains(p.Detail, "Google said: “Label name exists or conflicts <script>”.") {
+		t.Errorf("409 detail %q does not quote Google's message on one line", p.Detail)
+	}
+	rec := newRecorder()
+	failIn(rec, httptest.NewRequest(http.MethodPost, "/createlabel", nil), pages.Frame{}, p)
+	if strings.Contains(rec.Body.String(), "<script>") || rec.Code != http.StatusConflict {
+		t.Errorf("status %d; the page must escape Google's message: %s", rec.Code, rec.Body.String())
+	}
+	long := googleProblem(context.Background(), Function{Name: "createlabel", API: "Gmail"}, &googleapi.Error{Code: 400, Message: strings.Repeat("x", 1000)}).page
+	if len(long.Detail) > 400 {
+		t.Errorf("a 1000-character message made a %d-byte detail", len(long.Detail))
+	}
+	if quiet := googleProblem(context.Background(), Function{Name: "createlabel", API: "Gmail"}, &googleapi.Error{Code: 404}).page; strings.Contains(quiet.Detail, "said") {
+		t.Errorf("without a message, the page still quotes one: %q", quiet.Detail)
+	}
+}
+
 func TestAuthorizationErrorsAreExplainedWithoutEchoingTheCode(t *testing.T) {
-	for _, code := range []string{"access_denied", "invalid_scope", "server_error", "temporarily_unavailable", "admin_policy_enforced", "made_up_error", "<b>bold</b>"} {
-		p := authorizationProblem(code)
-		if strings.Contains(p.Heading+p.Detail, code) {
-			t.Errorf("%q: the page repeats the code: %q / %q", code, p.Heading, p.Detail)
+	tests := []struct {
+		code     string
+		wantNext string // the link's text; "" for none
+		choice   bool
+	}{
+		{"access_denied", "Choose again", true},
+		{"server_error", "Try again", false},
+		{"temporarily_unavailable", "Try again", false},
+		{"made_up_error", "Try again", false},
+		{"<b>bold</b>", "Try again", false},
+		// Trying again cannot help: another account can, or only the
+		// operator.
+		{"admin_policy_enforced", "Use another account", false},
+		{"org_internal", "Use another account", false},
+		{"invalid_scope", "Use another account", false},
+		{"invalid_client", "", false},
+		{"redirect_uri_mismatch", "", false},
+	}
+	for _, tt := range tests {
+		p := authorizationProblem(tt.code, "/oauth2init?next=listfiles")
+		if strings.Contains(p.Heading+p.Detail, tt.code) {
+			t.Errorf("%q: the page repeats the code: %q / %q", tt.code, p.Heading, p.Detail)
 		}
-		if p.Status < 400 || p.Status >= 500 || p.Next == nil || p.Next.URL != "/oauth2init" {
-			t.Errorf("%q: status %d next %v, want a 4xx page leading back to sign-in", code, p.Status, p.Next)
+		next := ""
+		if p.Next != nil {
+			next = p.Next.Text
+		}
+		if p.Status < 400 || p.Status >= 500 || next != tt.wantNext || p.Choice != tt.choice {
+			t.Errorf("%q: status %d, next %q, choice %v; want a 4xx page, next %q, choice %v", tt.code, p.Status, next, p.Choice, tt.wantNext, tt.choice)
+		}
+		if next == "Try again" || next == "Choose again" {
+			if p.Next.URL != "/oauth2init?next=listfiles" {
+				t.Errorf("%q: retries at %q, want the same sign-in", tt.code, p.Next.URL)
+			}
 		}
 	}
-	if authorizationProblem("made_up_error").Detail != "Something went wrong at Google. Please try again in a moment." {
-		t.Errorf("an unknown code gets %q", authorizationProblem("made_up_error").Detail)
+	if authorizationProblem("made_up_error", "/oauth2init").Detail != "Something went wrong at Google. Please try again in a moment." {
+		t.Errorf("an unknown code gets %q", authorizationProblem("made_up_error", "/oauth2init").Detail)
 	}
 }
 

@@ -35,9 +35,9 @@ func preference(accept, mediaType string) float64 {
 	return 0
 }
 
-// writeJSON answers 200 with v as JSON and the headers every response
+// writeJSON answers status with v as JSON and the headers every response
 // carries.
-func writeJSON(w http.ResponseWriter, v any) error {
+func writeJSON(w http.ResponseWriter, status int, v any) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -46,7 +46,30 @@ func writeJSON(w http.ResponseWriter, v any) error {
 	pages.SetSecurityHeaders(h)
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	_, _ = w.Write(body) // the client may be gone; nothing to do
 	return nil
+}
+
+// fail answers with the problem p: a page or, for a client that asked for
+// JSON, {"error":{"code":N,"message":"..."}}, with the same status.
+func fail(w http.ResponseWriter, r *http.Request, p pages.Problem) {
+	failIn(w, r, pages.Frame{}, p)
+}
+
+// failIn is fail for a page shown inside frame (a signed-in person's).
+func failIn(w http.ResponseWriter, r *http.Request, frame pages.Frame, p pages.Problem) {
+	if !wantsJSON(r) {
+		frame.WriteProblem(w, p)
+		return
+	}
+	if pages.ValidRetryAfter(p.RetryAfter) {
+		w.Header().Set("Retry-After", p.RetryAfter)
+	}
+	type jsonError struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}
+	message := strings.TrimSuffix(p.Heading, ".") + ". " + p.Detail
+	_ = writeJSON(w, p.Status, map[string]jsonError{"error": {p.Status, message}})
 }

@@ -23,7 +23,7 @@ func (a *app) revoke(ctx context.Context, token string) bool {
 		return false
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := a.google.Do(req) // #nosec G704 -- fixed endpoint, as above
+	resp, err := a.tokenClient.Do(req) // #nosec G704 -- fixed endpoint, as above
 	if err != nil {
 		a.log.WarnContext(ctx, "token revocation failed", "cause", causeOf(err))
 		return false

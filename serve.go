@@ -1,72 +1,50 @@
 package oauthgmail
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
-	"example.com/gcf-oauth-gmail/internal/config"
 	"example.com/gcf-oauth-gmail/internal/pages"
 )
 
-// methods is the set of HTTP methods a function answers.
-type methods []string
+// readOnly are the methods a function answers when it declares none.
+var readOnly = []string{http.MethodGet, http.MethodHead}
 
-var (
-	readOnly       = methods{http.MethodGet, http.MethodHead}
-	signOutMethods = methods{http.MethodGet, http.MethodHead, http.MethodPost}
-)
-
-// allow answers 405 with an Allow header when r's method is not allowed.
-func (m methods) allow(w http.ResponseWriter, r *http.Request) bool {
-	if slices.Contains(m, r.Method) {
-		return true
+// newHandler returns the handler of f: it checks the method, sends HSTS over
+// https, turns a panic into a logged error and a 500 page instead of a
+// dropped connection, and runs f's Call for the signed-in user or, for the
+// app's own functions, f's own code.
+func (a *app) newHandler(f Function) http.Handler {
+	allowed := f.Methods
+	if len(allowed) == 0 {
+		allowed = readOnly
 	}
-	w.Header().Set("Allow", strings.Join(m, ", "))
-	pages.WriteProblem(w, problemMethodNotAllowed)
-	return false
-}
-
-// serve is how every function starts: it finds the app (configured once per
-// process), checks the method, and runs handle, turning a panic into a
-// logged error and a 500 page instead of a dropped connection.
-func serve(w http.ResponseWriter, r *http.Request, allowed methods, handle func(*app, http.ResponseWriter, *http.Request)) {
-	a, err := appFor(r)
-	if err != nil {
-		writeConfigurationProblem(w, err)
-		return
-	}
-	if a.secure {
-		// Browsers then refuse plain http to this host for a year.
-		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
-	}
-	if !allowed.allow(w, r) {
-		return
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			a.log.ErrorContext(r.Context(), "handler panicked", "path", r.URL.Path)
-			pages.WriteProblem(w, problemInternal)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.secure {
+			// Browsers then refuse plain http to this host for a year.
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
 		}
-	}()
-	handle(a, w, r)
-}
-
-// appKey is the context key of an app bound to a request.
-type appKey struct{}
-
-// appFor returns the app that serves r: the one configured from this
-// process's environment, unless an app was bound to r's context. Tests bind
-// their own, to run apps with different settings in one process.
-func appFor(r *http.Request) (*app, error) {
-	if a, ok := r.Context().Value(appKey{}).(*app); ok {
-		return a, nil
-	}
-	return deployed()
+		if !slices.Contains(allowed, r.Method) {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			fail(w, r, problemMethodNotAllowed(f.Name, allowed))
+			return
+		}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				a.log.ErrorContext(r.Context(), "handler panicked", "function", f.Name)
+				fail(w, r, problemInternal)
+			}
+		}()
+		if f.Call != nil {
+			a.serveSignedIn(w, r, f)
+			return
+		}
+		f.serve(a, w, r)
+	})
 }
 
 // redirect answers 302 with no body; a redirect needs no page.
@@ -77,11 +55,18 @@ func redirect(w http.ResponseWriter, location string) {
 	w.WriteHeader(http.StatusFound)
 }
 
-func writeConfigurationProblem(w http.ResponseWriter, err error) {
-	p := problemNotConfigured
-	var cerr *config.Error
-	if errors.As(err, &cerr) {
-		p.Detail = "The server is not configured correctly: " + cerr.Error() + ". The operator can find the same message in the logs."
-	}
-	pages.WriteProblem(w, p)
+// seeOther answers 303, the end of a change (post/redirect/get): the
+// browser loads location with GET, so reloading it changes nothing again.
+func seeOther(w http.ResponseWriter, location string) {
+	h := w.Header()
+	pages.SetSecurityHeaders(h)
+	h.Set("Location", location)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// writeConfigurationProblem answers while the app cannot run: the visitor
+// learns only that it is not set up; the operator finds why in the log,
+// written once when the configuration was read.
+func writeConfigurationProblem(w http.ResponseWriter, r *http.Request) {
+	fail(w, r, problemNotConfigured)
 }

@@ -132,12 +132,12 @@ func TestACallbackWithoutEveryScopeKeepsNothingAndOffersToChooseAgain(t *testing
 	}
 }
 
-func TestMissingScopesReadsTheTokenResponse(t *testing.T) {
-	a := &app{oauth: &oauth2.Config{Scopes: []string{"a", "b"}}}
+func TestGrantedScopesReadTheTokenResponse(t *testing.T) {
+	asked := []string{"a", "b"}
 	tests := []struct {
 		name  string
 		extra map[string]any
-		want  string
+		want  string // the scopes of asked that were not granted
 	}{
 		{"no scope field: what was asked", nil, ""},
 		{"all granted, in another order", map[string]any{"scope": "b a"}, ""},
@@ -148,7 +148,7 @@ func TestMissingScopesReadsTheTokenResponse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		tok := (&oauth2.Token{AccessToken: "x"}).WithExtra(tt.extra)
-		if got := strings.Join(a.missingScopes(tok), " "); got != tt.want {
+		if got := strings.Join(missingScopes(asked, grantedScopes(tok, asked)), " "); got != tt.want {
 			t.Errorf("%s: missing %q, want %q", tt.name, got, tt.want)
 		}
 	}
@@ -205,7 +205,7 @@ func TestEveryResponseOverHTTPSCarriesHSTS(t *testing.T) {
 		for _, method := range []string{http.MethodGet, http.MethodDelete} {
 			req := httptest.NewRequest(method, "https://r-p.cloudfunctions.net/"+f.Name, nil)
 			rec := newRecorder()
-			a.bind(f.Handler).ServeHTTP(rec, req)
+			a.handler(f.Name).ServeHTTP(rec, req)
 			hsts := rec.Header().Get("Strict-Transport-Security")
 			var maxAge int
 			if _, err := fmt.Sscanf(hsts, "max-age=%d", &maxAge); err != nil || maxAge < 180*24*3600 {

@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		host = getenv("HOST")
 	}
 	target := getenv("FUNCTION_TARGET")
-	handler, err := routes(oauthgmail.Functions(), target)
+	handler, err := routes(appFunctions(), target)
 	if err != nil {
 		log.Error(err.Error())
 		return err

@@ -32,21 +32,38 @@ const (
 	shutdownTimeout = 10 * time.Second
 )
 
+// function is one function of the app as the runner serves it: a name and
+// a handler.
+type function struct {
+	Name string
+	http.Handler
+}
+
+// appFunctions returns the app's functions, each answered by the app
+// configured from the process environment.
+func appFunctions() []function {
+	var functions []function
+	for _, f := range oauthgmail.Functions() {
+		functions = append(functions, function{f.Name, f})
+	}
+	return functions
+}
+
 // routes serves functions as functions-framework does: each at /<name>, or,
 // when target names one of them, that one alone at /. Each request's trace
 // and execution ids go into its context, as under the framework.
-func routes(functions []oauthgmail.Function, target string) (http.Handler, error) {
+func routes(functions []function, target string) (http.Handler, error) {
 	mux := http.NewServeMux()
 	if target == "" {
 		for _, f := range functions {
-			mux.Handle("/"+f.Name, logging.WithRequestIDs(http.HandlerFunc(f.Handler)))
+			mux.Handle("/"+f.Name, logging.WithRequestIDs(f))
 		}
 		return mux, nil
 	}
 	var names []string
 	for _, f := range functions {
 		if f.Name == target {
-			mux.Handle("/", logging.WithRequestIDs(http.HandlerFunc(f.Handler)))
+			mux.Handle("/", logging.WithRequestIDs(f))
 			return mux, nil
 		}
 		names = append(names, f.Name)

@@ -11,20 +11,19 @@ import (
 	"testing"
 	"time"
 
-	oauthgmail "example.com/gcf-oauth-gmail"
 	"example.com/gcf-oauth-gmail/internal/logging"
 )
 
 // named is a function that answers with a log line naming it, logged with
 // the request's context.
-func named(name string) oauthgmail.Function {
-	return oauthgmail.Function{Name: name, Handler: func(w http.ResponseWriter, r *http.Request) {
+func named(name string) function {
+	return function{name, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		logging.New(w, "").InfoContext(r.Context(), name)
-	}}
+	})}
 }
 
 func TestRoutesServeEachFunctionAtItsNameOrTheTargetAloneAtRoot(t *testing.T) {
-	functions := []oauthgmail.Function{named("alpha"), named("beta")}
+	functions := []function{named("alpha"), named("beta")}
 	tests := []struct {
 		target, path string
 		want         string // the function that answers, or "" for 404
@@ -65,7 +64,7 @@ func TestRoutesServeEachFunctionAtItsNameOrTheTargetAloneAtRoot(t *testing.T) {
 }
 
 func TestRoutesRefuseAnUnknownTargetNamingTheFunctions(t *testing.T) {
-	_, err := routes([]oauthgmail.Function{named("alpha"), named("beta")}, "gamma")
+	_, err := routes([]function{named("alpha"), named("beta")}, "gamma")
 	if err == nil || !strings.Contains(err.Error(), `"gamma"`) || !strings.Contains(err.Error(), "alpha, beta") {
 		t.Fatalf("err %v, want one naming gamma and listing alpha, beta", err)
 	}

@@ -20,6 +20,11 @@ import (
 	"sync"
 )
 
+// AppName is the app's name as people see it: every page's title ends
+// with it, and the demo's emulator of Google names the app so on its
+// consent page. Name your app here.
+const AppName = "Gmail labels"
+
 //go:embed templates
 var files embed.FS
 
@@ -46,12 +51,34 @@ func SetSecurityHeaders(h http.Header) {
 }
 
 // Write writes the page templates/name.html, rendered with data, with
-// status. A page that does not exist or fails to render is a bug: it is
-// answered with a plain 500 page.
+// status, for a visitor who is not signed in. A page that does not exist or
+// fails to render is a bug: it is answered with a plain 500 page.
 func Write(w http.ResponseWriter, status int, name string, data any) {
+	Frame{}.Write(w, status, name, data)
+}
+
+// Frame is what the layout shows around every page of a signed-in person:
+// the account, a way to switch to another one, and a notice left by the
+// last change.
+type Frame struct {
+	Account   string // the signed-in Google account; empty when not known
+	SwitchURL string // starts a sign-in with Google's account chooser
+	Notice    string // shown once, above the page ("Label created")
+}
+
+// view is what the layout is rendered with: the frame, and the page's own
+// data, which the page's templates see as their dot.
+type view struct {
+	Frame Frame
+	Data  any
+}
+
+// Write writes the page templates/name.html inside f; see the package
+// function Write.
+func (f Frame) Write(w http.ResponseWriter, status int, name string, data any) {
 	var buf bytes.Buffer
 	t, ok := templates()[name]
-	if !ok || t.ExecuteTemplate(&buf, "layout", data) != nil {
+	if !ok || t.ExecuteTemplate(&buf, "layout", view{f, data}) != nil {
 		status = http.StatusInternalServerError
 		buf.Reset()
 		buf.WriteString(`<!doctype html><html lang="en"><title>Error</title><main><h1>Something went wrong</h1><p>This page could not be shown.</p></main>`)
@@ -73,22 +100,28 @@ type Problem struct {
 	Detail     string
 	Next       *Link
 	RetryAfter string // copied to the Retry-After header when it is a valid value
+	// Choice marks the outcome of the person's own choice (they denied
+	// access): the page shows no error status.
+	Choice bool
 }
 
 // Link is a call to action.
 type Link struct{ URL, Text string }
 
 // WriteProblem writes an error page with p.Status.
-func WriteProblem(w http.ResponseWriter, p Problem) {
-	if validRetryAfter(p.RetryAfter) {
+func WriteProblem(w http.ResponseWriter, p Problem) { Frame{}.WriteProblem(w, p) }
+
+// WriteProblem writes an error page with p.Status inside f.
+func (f Frame) WriteProblem(w http.ResponseWriter, p Problem) {
+	if ValidRetryAfter(p.RetryAfter) {
 		w.Header().Set("Retry-After", p.RetryAfter)
 	}
-	Write(w, p.Status, "problem", p)
+	f.Write(w, p.Status, "problem", p)
 }
 
-// validRetryAfter accepts the two forms RFC 9110 allows: a number of
-// seconds or an HTTP date.
-func validRetryAfter(v string) bool {
+// ValidRetryAfter accepts the two forms of Retry-After that RFC 9110
+// allows: a number of seconds or an HTTP date.
+func ValidRetryAfter(v string) bool {
 	if v == "" {
 		return false
 	}
@@ -103,7 +136,8 @@ func validRetryAfter(v string) bool {
 func parseAll() map[string]*template.Template {
 	// The stylesheet is a constant embedded in the binary, never user input.
 	funcs := template.FuncMap{
-		"style": func() template.CSS { return template.CSS(style) }, // #nosec G203 -- constant, trusted CSS
+		"style":   func() template.CSS { return template.CSS(style) }, // #nosec G203 -- constant, trusted CSS
+		"appName": func() string { return AppName },
 	}
 	layout := template.Must(template.New("layout").Funcs(funcs).Parse(mustRead("templates/layout.html")))
 	names, err := fs.Glob(files, "templates/*.html")

@@ -57,7 +57,7 @@ func TestLabelsPageEscapesNamesAndCounts(t *testing.T) {
 	}
 	checkPageHeaders(t, rec.Header())
 	for _, want := range []string{"4 label(s) found", `<li><data value="INBOX">Inbox</data></li>`, "&lt;img src=x onerror=alert(1)&gt;", "Tom &amp; Jerry &#34;quotes&#34;",
-		"<li>Travel/2026</li>", `action="/signout"`, `<html lang="en">`, "<title>Your Gmail labels</title>"} {
+		"<li>Travel/2026</li>", `action="/signout"`, `<html lang="en">`, "<title>Your Gmail labels – " + pages.AppName + "</title>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}

@@ -91,6 +91,3 @@ func (b *Box) Open(sealed string, associatedData []byte) ([]byte, error) {
 	}
 	return plaintext, nil
 }
-
-// Overhead is how many bytes Seal adds to a plaintext before encoding.
-func (b *Box) Overhead() int { return b.aead.Overhead() }

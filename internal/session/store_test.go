@@ -93,8 +93,8 @@ func TestSessionCookieAttributes(t *testing.T) {
 		if got.Name != tt.wantName || !got.HttpOnly || got.SameSite != http.SameSiteLaxMode || got.Path != "/" || got.Secure != tt.secure {
 			t.Errorf("secure=%v: cookie %q has wrong attributes: %s", tt.secure, got.Name, rec.Header().Get("Set-Cookie"))
 		}
-		if got.MaxAge <= 0 || got.MaxAge > int(session.SessionLifetime/time.Second) {
-			t.Errorf("Max-Age = %d, want within (0, %v]", got.MaxAge, session.SessionLifetime)
+		if got.MaxAge != int(session.SessionCookieLifetime/time.Second) {
+			t.Errorf("Max-Age = %d, want %v", got.MaxAge, session.SessionCookieLifetime)
 		}
 	}
 }
@@ -133,7 +133,7 @@ func TestSessionRejectsUnusableCookies(t *testing.T) {
 	good := rec.Result().Cookies()[0].Value
 
 	loginRec := httptest.NewRecorder()
-	if err := store.SetLogin(loginRec, session.Login{State: "s", Verifier: "v"}); err != nil {
+	if err := store.Login.Write(loginRec, session.Login{State: "s", Verifier: "v"}); err != nil {
 		t.Fatal(err)
 	}
 	loginValue := loginRec.Result().Cookies()[0].Value
@@ -182,7 +182,7 @@ func TestLoginRoundTripAndExpiry(t *testing.T) {
 	c := &clock{time.Unix(1_800_000_000, 0)}
 	store := newStore(t, key(1), true, c)
 	rec := httptest.NewRecorder()
-	if err := store.SetLogin(rec, session.Login{State: "state-1", Verifier: "verifier-1", Next: "listfiles"}); err != nil {
+	if err := store.Login.Write(rec, session.Login{State: "state-1", Verifier: "verifier-1", Next: "listfiles"}); err != nil {
 		t.Fatal(err)
 	}
 	cookie := rec.Result().Cookies()[0]
@@ -190,12 +190,12 @@ func TestLoginRoundTripAndExpiry(t *testing.T) {
 		t.Fatalf("login cookie attributes wrong: %s", rec.Header().Get("Set-Cookie"))
 	}
 	req := carry(rec)
-	got, err := store.Login(req)
+	got, err := store.Login.Read(req)
 	if err != nil || got.State != "state-1" || got.Verifier != "verifier-1" || got.Next != "listfiles" {
 		t.Fatalf("Login = %+v, %v", got, err)
 	}
 	c.t = c.t.Add(session.LoginLifetime + time.Second)
-	if _, err := store.Login(req); !errors.Is(err, session.ErrExpired) {
+	if _, err := store.Login.Read(req); !errors.Is(err, session.ErrExpired) {
 		t.Fatalf("Login after its lifetime: err = %v, want ErrExpired", err)
 	}
 }
@@ -204,8 +204,8 @@ func TestClearWritesExpiredCookies(t *testing.T) {
 	store := newStore(t, key(1), false, &clock{time.Now()})
 	rec := httptest.NewRecorder()
 	store.ClearSession(rec)
-	store.ClearLogin(rec)
-	store.ClearNeedsConsent(rec)
+	store.Login.Clear(rec)
+	store.NeedsConsent.Clear(rec)
 	cookies := rec.Result().Cookies()
 	if len(cookies) != 3 {
 		t.Fatalf("got %d cookies, want 3", len(cookies))
@@ -234,7 +234,7 @@ func FuzzOpenCookies(f *testing.F) {
 	if err := store.SetSession(rec, sampleSession(c.t)); err != nil {
 		f.Fatal(err)
 	}
-	if err := store.SetLogin(rec, session.Login{State: "s", Verifier: "v"}); err != nil {
+	if err := store.Login.Write(rec, session.Login{State: "s", Verifier: "v"}); err != nil {
 		f.Fatal(err)
 	}
 	for _, ck := range rec.Result().Cookies() {
@@ -250,13 +250,13 @@ func FuzzOpenCookies(f *testing.F) {
 			if s, err := store.Session(req); err == nil && (s.Token == nil || s.Token.AccessToken == "") {
 				t.Fatalf("Session accepted %q without a token", value)
 			}
-			if l, err := store.Login(req); err == nil && (l.State == "" || l.Verifier == "") {
+			if l, err := store.Login.Read(req); err == nil && (l.State == "" || l.Verifier == "") {
 				t.Fatalf("Login accepted %q without state or verifier", value)
 			}
-			if store.NeedsConsent(req) {
+			if needsConsent(store, req) {
 				t.Fatalf("NeedsConsent accepted %q", value)
 			}
-			if _, ok := store.SignOut(req); ok {
+			if _, err := store.LastSignOut.Read(req); err == nil {
 				t.Fatalf("SignOut accepted %q", value)
 			}
 		}
@@ -270,10 +270,10 @@ func TestCookiesSealedWithThePreviousKeyStillOpen(t *testing.T) {
 	if err := before.SetSession(rec, sampleSession(c.t)); err != nil {
 		t.Fatal(err)
 	}
-	if err := before.SetLogin(rec, session.Login{State: "s", Verifier: "v"}); err != nil {
+	if err := before.Login.Write(rec, session.Login{State: "s", Verifier: "v"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := before.SetNeedsConsent(rec); err != nil {
+	if err := before.NeedsConsent.Write(rec, true); err != nil {
 		t.Fatal(err)
 	}
 	req := carry(rec)
@@ -286,10 +286,10 @@ func TestCookiesSealedWithThePreviousKeyStillOpen(t *testing.T) {
 	if err != nil || !sess.SealedWithPreviousKey || sess.Token.AccessToken != "ya29.secret-access" {
 		t.Fatalf("session under the previous key: %+v, %v; want it opened and marked as sealed with the previous key", sess, err)
 	}
-	if _, err := rotated.Login(req); err != nil {
+	if _, err := rotated.Login.Read(req); err != nil {
 		t.Errorf("login under the previous key: %v", err)
 	}
-	if !rotated.NeedsConsent(req) {
+	if !needsConsent(rotated, req) {
 		t.Error("consent marker under the previous key was not read")
 	}
 
@@ -342,10 +342,10 @@ func TestSettingACookieTwiceKeepsOnlyTheLast(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := store.SetLogin(rec, session.Login{State: "s", Verifier: "v"}); err != nil {
+	if err := store.Login.Write(rec, session.Login{State: "s", Verifier: "v"}); err != nil {
 		t.Fatal(err)
 	}
-	store.ClearLogin(rec)
+	store.Login.Clear(rec)
 	cookies := rec.Result().Cookies()
 	var names []string
 	for _, ck := range cookies {
@@ -367,18 +367,18 @@ func TestConsentMarkerExpires(t *testing.T) {
 	c := &clock{time.Unix(1_800_000_000, 0)}
 	store := newStore(t, key(1), true, c)
 	rec := httptest.NewRecorder()
-	if err := store.SetNeedsConsent(rec); err != nil {
+	if err := store.NeedsConsent.Write(rec, true); err != nil {
 		t.Fatal(err)
 	}
 	req := carry(rec)
-	if !store.NeedsConsent(req) {
+	if !needsConsent(store, req) {
 		t.Fatal("marker not read back")
 	}
 	if ck := rec.Result().Cookies()[0]; ck.Name != "__Host-oauth_consent" || !ck.HttpOnly || !ck.Secure {
 		t.Errorf("marker cookie attributes wrong: %s", ck)
 	}
 	c.t = c.t.Add(session.ConsentLifetime + time.Second)
-	if store.NeedsConsent(req) {
+	if needsConsent(store, req) {
 		t.Fatal("marker still read after its lifetime")
 	}
 }
@@ -387,18 +387,98 @@ func TestSignOutOutcomeRoundTripAndExpiry(t *testing.T) {
 	c := &clock{time.Unix(1_800_000_000, 0)}
 	store := newStore(t, key(1), true, c)
 	rec := httptest.NewRecorder()
-	if err := store.SetSignOut(rec, session.SignOut{Revoked: true}); err != nil {
+	if err := store.LastSignOut.Write(rec, session.SignOut{Revoked: true}); err != nil {
 		t.Fatal(err)
 	}
 	req := carry(rec)
-	if out, ok := store.SignOut(req); !ok || !out.Revoked {
-		t.Fatalf("SignOut = %+v, %v; want the revoked outcome", out, ok)
+	if out, err := store.LastSignOut.Read(req); err != nil || !out.Revoked {
+		t.Fatalf("LastSignOut = %+v, %v; want the revoked outcome", out, err)
 	}
 	if ck := rec.Result().Cookies()[0]; ck.Name != "__Host-oauth_signout" || !ck.HttpOnly || !ck.Secure || ck.MaxAge != int(session.SignOutLifetime/time.Second) {
 		t.Errorf("sign-out cookie attributes wrong: %s", ck)
 	}
 	c.t = c.t.Add(session.SignOutLifetime + time.Second)
-	if _, ok := store.SignOut(req); ok {
+	if _, err := store.LastSignOut.Read(req); err == nil {
 		t.Fatal("the outcome is still read after its lifetime")
+	}
+}
+
+// needsConsent reports whether req carries a valid consent marker.
+func needsConsent(s *session.Store, req *http.Request) bool {
+	v, err := s.NeedsConsent.Read(req)
+	return err == nil && v
+}
+
+func TestSessionCookieOutlivesTheSession(t *testing.T) {
+	c := &clock{time.Unix(1_800_000_000, 0)}
+	store := newStore(t, key(1), false, c)
+	rec := httptest.NewRecorder()
+	if err := store.SetSession(rec, sampleSession(c.t)); err != nil {
+		t.Fatal(err)
+	}
+	if got, min := rec.Result().Cookies()[0].MaxAge, int((session.SessionLifetime+time.Hour)/time.Second); got < min {
+		t.Fatalf("session cookie Max-Age = %d s, want at least %d s: a browser must still send an expired session so that its refresh token is revoked", got, min)
+	}
+	// A day and an hour later, the cookie is still read, as an expired
+	// session with its refresh token.
+	c.t = c.t.Add(session.SessionLifetime + time.Hour)
+	if sess, err := store.Session(carry(rec)); !errors.Is(err, session.ErrExpired) || sess.Token.RefreshToken == "" {
+		t.Fatalf("Session = %+v, %v; want ErrExpired with the token", sess, err)
+	}
+	c.t = c.t.Add(session.SessionCookieLifetime)
+	if _, err := store.Session(carry(rec)); !errors.Is(err, session.ErrExpired) {
+		t.Fatalf("a cookie older than its own lifetime: err = %v, want ErrExpired", err)
+	}
+}
+
+func TestSessionKeepsScopesAndAccount(t *testing.T) {
+	c := &clock{time.Unix(1_800_000_000, 0)}
+	store := newStore(t, key(1), false, c)
+	rec := httptest.NewRecorder()
+	want := sampleSession(c.t)
+	want.Scopes = []string{"openid", "https://www.googleapis.com/auth/gmail.readonly"}
+	want.Email = "alice@example.com"
+	if err := store.SetSession(rec, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.Session(carry(rec))
+	if err != nil || strings.Join(got.Scopes, " ") != strings.Join(want.Scopes, " ") || got.Email != want.Email {
+		t.Fatalf("Session = %+v (%v); want scopes %q and email %q", got, err, want.Scopes, want.Email)
+	}
+}
+
+func TestSetSessionRefusesAnExpiredSession(t *testing.T) {
+	c := &clock{time.Unix(1_800_000_000, 0)}
+	store := newStore(t, key(1), false, c)
+	if err := store.SetSession(httptest.NewRecorder(), sampleSession(c.t.Add(-session.SessionLifetime-time.Second))); !errors.Is(err, session.ErrExpired) {
+		t.Fatalf("SetSession of a session past its lifetime: err = %v, want ErrExpired", err)
+	}
+}
+
+func TestNoticeIsShownOnce(t *testing.T) {
+	c := &clock{time.Unix(1_800_000_000, 0)}
+	store := newStore(t, key(1), false, c)
+	rec := httptest.NewRecorder()
+	if err := store.Notice.Write(rec, "Label created"); err != nil {
+		t.Fatal(err)
+	}
+	req := carry(rec)
+	taken := httptest.NewRecorder()
+	if got, err := store.Notice.Take(taken, req); err != nil || got != "Label created" {
+		t.Fatalf("Take = %q, %v; want the notice", got, err)
+	}
+	if ck := taken.Result().Cookies(); len(ck) != 1 || ck[0].MaxAge >= 0 {
+		t.Fatalf("Take did not delete the notice cookie: %v", ck)
+	}
+	c.t = c.t.Add(session.NoticeLifetime + time.Second)
+	if _, err := store.Notice.Read(req); !errors.Is(err, session.ErrExpired) {
+		t.Fatalf("a notice past its lifetime: err = %v, want ErrExpired", err)
+	}
+	// A notice cannot be forged: a value sealed as another cookie does not
+	// open as a notice.
+	forged := httptest.NewRequest(http.MethodGet, "/", nil)
+	forged.AddCookie(&http.Cookie{Name: store.Notice.Name(), Value: rec.Result().Cookies()[0].Value + "x"})
+	if _, err := store.Notice.Read(forged); !errors.Is(err, session.ErrInvalid) {
+		t.Fatalf("a tampered notice: err = %v, want ErrInvalid", err)
 	}
 }
