@@ -58,13 +58,13 @@ func TestInitRedirectsToGoogleWithStateAndPKCE(t *testing.T) {
 	}
 	q := u.Query()
 	want := map[string]string{
-		"response_type":         "code",
-		"client_id":             e.app.oauth.ClientID,
-		"redirect_uri":          e.server.URL + "/oauth2callback",
+		"response_type":          "code",
+		"client_id":              e.app.oauth.ClientID,
+		"redirect_uri":           e.server.URL + "/oauth2callback",
 		"scope":                  "openid https://www.googleapis.com/auth/userinfo.email " + gmail.GmailReadonlyScope,
 		"include_granted_scopes": "true",
-		"code_challenge_method": "S256",
-		"access_type":           "online",
+		"code_challenge_method":  "S256",
+		"access_type":            "online",
 	}
 	for k, v := range want {
 		if q.Get(k) != v {
