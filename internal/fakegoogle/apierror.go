@@ -35,22 +35,25 @@ type reasonInfo struct {
 	domain  string
 	message string // of the errors[] item
 	summary string // top-level message; empty means the same as message
+	status  string // google.rpc.Code name; empty means rpcStatus's for the HTTP status
 }
 
 var reasons = map[string]reasonInfo{
-	"authError":               {"global", "Invalid Credentials", authErrorMessage},
-	"insufficientPermissions": {"global", "Insufficient Permission", insufficientScopeMessage},
-	"userRateLimitExceeded":   {"usageLimits", "User-rate limit exceeded.", ""},
-	"rateLimitExceeded":       {"usageLimits", "Rate Limit Exceeded", ""},
-	"dailyLimitExceeded":      {"usageLimits", "Daily Limit Exceeded", ""},
-	"quotaExceeded":           {"usageLimits", "Quota exceeded", ""},
-	"backendError":            {"global", "Backend Error", ""},
-	"internalError":           {"global", "Internal error encountered.", ""},
-	"forbidden":               {"global", "The caller does not have permission", ""},
-	"notFound":                {"global", "Not Found", ""},
-	"badRequest":              {"global", "Bad Request", ""},
-	"failedPrecondition":      {"global", "Precondition check failed.", ""},
-	"invalidParameter":        {"global", "Invalid parameter", ""},
+	"authError":               {"global", "Invalid Credentials", authErrorMessage, ""},
+	"insufficientPermissions": {"global", "Insufficient Permission", insufficientScopeMessage, ""},
+	"userRateLimitExceeded":   {"usageLimits", "User-rate limit exceeded.", "", ""},
+	"rateLimitExceeded":       {"usageLimits", "Rate Limit Exceeded", "", ""},
+	"dailyLimitExceeded":      {"usageLimits", "Daily Limit Exceeded", "", ""},
+	"quotaExceeded":           {"usageLimits", "Quota exceeded", "", ""},
+	"backendError":            {"global", "Backend Error", "", ""},
+	"internalError":           {"global", "Internal error encountered.", "", ""},
+	"forbidden":               {"global", "The caller does not have permission", "", ""},
+	"notFound":                {"global", "Not Found", "", ""},
+	"badRequest":              {"global", "Bad Request", "", ""},
+	"failedPrecondition":      {"global", "Precondition check failed.", "", ""},
+	"invalidParameter":        {"global", "Invalid parameter", "", ""},
+	"invalidArgument":         {"global", "Invalid argument", "", ""},
+	"duplicate":               {"global", "Duplicate", "", "ALREADY_EXISTS"},
 }
 
 // rpcStatus is the google.rpc.Code name Google sends with an HTTP status.
@@ -129,12 +132,16 @@ func writeAPIError(w http.ResponseWriter, code int, reason, message string) {
 	case code == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", bearerRealm+`, error="invalid_token"`)
 	}
+	status := info.status
+	if status == "" {
+		status = rpcStatus(code)
+	}
 	w.Header().Set("Cache-Control", "private")
 	writeJSON(w, code, map[string]apiError{"error": {
 		Code:    code,
 		Message: summary,
 		Errors:  []apiErrorItem{item},
-		Status:  rpcStatus(code),
+		Status:  status,
 	}})
 }
 

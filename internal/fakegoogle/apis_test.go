@@ -1,36 +1,33 @@
 package fakegoogle
 
-import (
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"strings"
-	"testing"
-)
+import "net/http"
 
-// TestNewServesTheAPIsFilesAddInInit registers a method as a file of the
-// package would, and checks that a new Server serves it, with Google's
-// authorization in front. It changes the package's list, so it must not run
-// in parallel with tests that call New.
-func TestNewServesTheAPIsFilesAddInInit(t *testing.T) {
-	saved := apis
-	t.Cleanup(func() { apis = saved })
-	apis = append(apis[:len(apis):len(apis)], api{
-		pattern: "GET /tasks/v1/users/@me/lists",
-		scopes:  []string{"https://www.googleapis.com/auth/tasks.readonly"},
-		handle: func(w http.ResponseWriter, r *http.Request, account Account) {
-			_, _ = io.WriteString(w, `{"items":[{"title":"`+account.Name+`"}]}`)
-		},
-	})
-	s := New(Options{})
-	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/tasks/v1/users/@me/lists", nil))
-	if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), `"reason":"authError"`) {
-		t.Fatalf("without a token: %d %s, want Google's 401 (the method is served, behind authorization)", rec.Code, rec.Body)
-	}
-	rec = httptest.NewRecorder()
-	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/tasks/v1/users/@me/other", nil))
-	if rec.Code != http.StatusNotFound {
-		t.Fatalf("an unregistered path: %d, want 404", rec.Code)
-	}
+// This file emulates an API the way a file of the package would, with no
+// edit elsewhere: notes that every account keeps, a read method and a write
+// method. The tests of api_test.go call it through a real HTTP server.
+
+// notesScope is the scope of the example notes API.
+const notesScope = "https://www.googleapis.com/auth/tasks.readonly"
+
+// notes are each account's notes; the demo accounts start with one naming
+// their owner.
+var notes = newPerAccount(func(a Account) []string {
+	return []string{"Welcome, " + a.Name}
+})
+
+func init() {
+	apis = append(apis,
+		api{pattern: "GET /example/v1/notes", scopes: []string{notesScope}, serve: func(c *call) reply {
+			return c.json(http.StatusOK, map[string]any{"owner": c.account.Email, "notes": *notes.of(c)})
+		}},
+		api{pattern: "POST /example/v1/notes", scopes: []string{notesScope}, serve: func(c *call) reply {
+			var in struct{ Text string }
+			if err := c.decode(&in); err != nil || in.Text == "" {
+				return c.error(http.StatusBadRequest, "invalidArgument", "A note needs a text.")
+			}
+			n := notes.of(c)
+			*n = append(*n, in.Text)
+			return c.json(http.StatusOK, map[string]any{"notes": len(*n)})
+		}},
+	)
 }

@@ -1,7 +1,9 @@
 // Package fakegoogle emulates the parts of Google that a three-legged OAuth 2.0
 // web application reading Gmail labels talks to: the authorization endpoint
-// with its consent page, the token endpoint, the revocation endpoint and the
-// Gmail users.labels.list method; HandleAPI adds any other API method.
+// with its consent page, the token endpoint, the revocation endpoint and
+// Gmail's users.labels.list and users.labels.create methods. A file of the
+// package can add any other API method, reading or changing each account's
+// data (see api in apis.go); HandleAPI adds one from outside, for a test.
 //
 // A Server is an http.Handler that serves every route on one host, so it can
 // run under httptest for tests (see package fakegoogletest) or inside a local demo where
@@ -116,7 +118,7 @@ func (o Options) withDefaults() Options {
 // Server is an emulator of Google's OAuth 2.0 and Gmail endpoints. It
 // implements http.Handler. Create it with New.
 type Server struct {
-	opts Options
+	opts Options // never changed after New; the accounts' data is in accounts
 	mux  *http.ServeMux
 
 	closeOnce sync.Once
@@ -127,17 +129,23 @@ type Server struct {
 	store        store
 	stats        Stats
 	fault        [faultTargets]faultSlot
-	hanging      int             // requests held by a Hang fault
-	apiRoutes    map[string]*api // the methods added with HandleAPI, by pattern
+	hanging      int                 // requests held by a Hang fault
+	accounts     []*accountState     // Options.Accounts, as API methods changed them
+	apiRoutes    map[string]*api     // the API methods served, by pattern
+	apiMethods   map[string][]string // the methods of apiRoutes, by path
 }
 
 // New returns a Server configured by opts, with defaults for zero fields.
 func New(opts Options) *Server {
 	s := &Server{
-		opts:      opts.withDefaults(),
-		closed:    make(chan struct{}),
-		store:     newStore(),
-		apiRoutes: map[string]*api{},
+		opts:       opts.withDefaults(),
+		closed:     make(chan struct{}),
+		store:      newStore(),
+		apiRoutes:  map[string]*api{},
+		apiMethods: map[string][]string{},
+	}
+	for _, a := range cloneAccounts(s.opts.Accounts) {
+		s.accounts = append(s.accounts, &accountState{Account: a})
 	}
 	s.redirectURIs = append([]string(nil), s.opts.RedirectURIs...)
 	s.store.secrets = append(s.store.secrets, s.opts.ClientSecret)
@@ -147,11 +155,10 @@ func New(opts Options) *Server {
 	mux.HandleFunc(DecisionPath, s.handleDecision)
 	mux.HandleFunc(TokenPath, s.handleToken)
 	mux.HandleFunc(RevokePath, s.handleRevoke)
-	mux.HandleFunc("/gmail/v1/users/{userId}/labels", s.handleLabels)
 	mux.HandleFunc("/", handleNotFound)
 	s.mux = mux
 	for _, a := range apis {
-		s.HandleAPI(a.pattern, a.scopes, a.handle)
+		s.addAPI(a)
 	}
 	return s
 }
@@ -162,13 +169,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Options returns the effective options, after defaults, with RedirectURIs
-// including those added by AllowRedirectURI. The returned slices are copies.
+// including those added by AllowRedirectURI and Accounts as they are now
+// (with the labels created since, for example). The returned slices are
+// copies.
 func (s *Server) Options() Options {
 	o := s.opts
-	o.Accounts = cloneAccounts(o.Accounts)
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	o.Accounts = make([]Account, len(s.accounts))
+	for i, st := range s.accounts {
+		o.Accounts[i] = st.Account
+	}
+	o.Accounts = cloneAccounts(o.Accounts)
 	o.RedirectURIs = append([]string(nil), s.redirectURIs...)
-	s.mu.Unlock()
 	return o
 }
 

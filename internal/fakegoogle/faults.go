@@ -60,7 +60,7 @@ type faultSlot struct {
 	remaining int // when fault.Times > 0
 }
 
-// FailGmail makes Gmail's users.labels.list fail with f,
+// FailGmail makes Gmail's methods (users.labels.list and create) fail with f,
 // replacing any earlier Gmail fault. A zero Fault clears it.
 func (s *Server) FailGmail(f Fault) { s.setFault(faultGmail, f) }
 

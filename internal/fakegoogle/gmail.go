@@ -2,7 +2,6 @@ package fakegoogle
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 )
@@ -12,40 +11,35 @@ type listLabelsResponse struct {
 	Labels []Label `json:"labels"`
 }
 
-// handleLabels serves users.labels.list for "me" or the token's own address.
+// labelsPattern is the path of Gmail's users.labels collection.
+const labelsPattern = "/gmail/v1/users/{userId}/labels"
+
+func init() {
+	apis = append(apis, api{pattern: "GET " + labelsPattern, scopes: labelScopes, serve: listLabels, gmail: true})
+}
+
+// listLabels serves users.labels.list for "me" or the token's own address.
 // It records the "fields" parameter (see Stats.LabelsFields) but answers
 // every field: the app must cope with more than it asked for.
-func (s *Server) handleLabels(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.stats.GmailRequests++
-	s.mu.Unlock()
-	if r.Method != http.MethodGet {
-		methodNotAllowed(w, "GET")
-		return
+func listLabels(c *call) reply {
+	if rp, ok := gmailUser(c); !ok {
+		return rp
 	}
-	if s.injectFault(w, r, faultGmail) {
-		return
-	}
-	if !s.takeTime(r) {
-		return
-	}
-	account, ok := s.authorizeAPI(w, r, labelScopes)
-	if !ok {
-		return
-	}
-	if user := r.PathValue("userId"); user != "me" && !strings.EqualFold(user, account.Email) {
-		writeAPIError(w, http.StatusForbidden, "forbidden", "Delegation denied for "+user)
-		return
-	}
-	s.mu.Lock()
-	s.countLabelsFields(r.URL.Query().Get("fields"))
-	s.mu.Unlock()
-	labels := account.Labels
+	c.srv.countLabelsFields(c.r.URL.Query().Get("fields"))
+	labels := c.account.Labels
 	if labels == nil {
 		labels = []Label{}
 	}
-	w.Header().Set("Cache-Control", "private")
-	writeJSON(w, http.StatusOK, listLabelsResponse{Labels: labels})
+	return c.json(http.StatusOK, listLabelsResponse{Labels: labels})
+}
+
+// gmailUser checks the userId of a Gmail request: "me" or the token's own
+// address, as Gmail allows without delegation.
+func gmailUser(c *call) (reply, bool) {
+	if user := c.r.PathValue("userId"); user != "me" && !strings.EqualFold(user, c.account.Email) {
+		return c.error(http.StatusForbidden, "forbidden", "Delegation denied for "+user), false
+	}
+	return reply{}, true
 }
 
 // maxDistinctFields bounds how many distinct "fields" values Stats counts,
@@ -61,40 +55,6 @@ func (s *Server) countLabelsFields(fields string) {
 	if _, seen := s.stats.LabelsFields[fields]; seen || len(s.stats.LabelsFields) < maxDistinctFields {
 		s.stats.LabelsFields[fields]++
 	}
-}
-
-// An APIHandler serves one method of a Google API for account, the owner of
-// the request's access token.
-type APIHandler func(w http.ResponseWriter, r *http.Request, account Account)
-
-// HandleAPI serves pattern (a net/http ServeMux pattern with a path, such
-// as "GET /drive/v3/files") as a method of a Google API that any one of
-// scopes allows. Before h runs, the request is authorized as Google does:
-// a missing, unknown, expired or revoked token gets 401, a token without
-// one of scopes 403 insufficientPermissions, in Google's error format. It
-// lets a test, or the demo, emulate any Google API the app calls. Called
-// again with the same pattern, it replaces the handler and its scopes, so
-// that a test can answer differently from the emulator's own handler.
-func (s *Server) HandleAPI(pattern string, scopes []string, h APIHandler) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if route, ok := s.apiRoutes[pattern]; ok {
-		route.scopes, route.handle = slices.Clone(scopes), h
-		return
-	}
-	route := &api{pattern: pattern, scopes: slices.Clone(scopes), handle: h}
-	s.apiRoutes[pattern] = route
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		scopes, handle := route.scopes, route.handle
-		s.mu.Unlock()
-		if !s.takeTime(r) {
-			return
-		}
-		if account, ok := s.authorizeAPI(w, r, scopes); ok {
-			handle(w, r, account)
-		}
-	})
 }
 
 // takeTime waits Options.APILatency, and reports false when the client
@@ -115,12 +75,13 @@ func (s *Server) takeTime(r *http.Request) bool {
 }
 
 // authorizeAPI checks the bearer token of an API request and its scopes,
-// and returns the account it acts for, or false after answering.
-func (s *Server) authorizeAPI(w http.ResponseWriter, r *http.Request, allowed []string) (Account, bool) {
+// and returns the index of the account it acts for, or false after
+// answering.
+func (s *Server) authorizeAPI(w http.ResponseWriter, r *http.Request, allowed []string) (int, bool) {
 	token, ok := bearerToken(r)
 	if !ok {
 		writeAPIError(w, http.StatusUnauthorized, "authError", "")
-		return Account{}, false
+		return 0, false
 	}
 	s.mu.Lock()
 	at, found := s.store.access[token]
@@ -133,13 +94,13 @@ func (s *Server) authorizeAPI(w http.ResponseWriter, r *http.Request, allowed []
 	s.mu.Unlock()
 	if !live {
 		writeAPIError(w, http.StatusUnauthorized, "authError", "")
-		return Account{}, false
+		return 0, false
 	}
 	if !hasAnyScope(scopes, allowed) {
 		writeAPIError(w, http.StatusForbidden, "insufficientPermissions", "")
-		return Account{}, false
+		return 0, false
 	}
-	return s.opts.Accounts[account], true
+	return account, true
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header.

@@ -174,14 +174,15 @@ func TestUnknownPathsAndMethodsGetJSONErrors(t *testing.T) {
 	if res.StatusCode != 404 || !strings.Contains(body, `"status":"NOT_FOUND"`) || !json.Valid([]byte(body)) {
 		t.Errorf("unknown path: %d %s", res.StatusCode, body)
 	}
-	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+fakegoogle.LabelsPath, nil)
-	post, err := h.ts.Client().Do(req)
+	req, _ := http.NewRequest(http.MethodPut, h.ts.URL+fakegoogle.LabelsPath, nil)
+	put, err := h.ts.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	post.Body.Close()
-	if post.StatusCode != 405 || post.Header.Get("Allow") != "GET" {
-		t.Errorf("POST labels: %d, Allow %q", post.StatusCode, post.Header.Get("Allow"))
+	b, _ := io.ReadAll(put.Body)
+	put.Body.Close()
+	if put.StatusCode != 405 || put.Header.Get("Allow") != "GET, POST" || !json.Valid(b) {
+		t.Errorf("PUT labels: %d, Allow %q, body %s", put.StatusCode, put.Header.Get("Allow"), b)
 	}
 }
 

@@ -22,8 +22,8 @@ type Stats struct {
 	RevokeRequests int
 	// Revocations counts grants revoked through the revocation endpoint.
 	Revocations int
-	// GmailRequests counts every users.labels.list request, whatever its
-	// outcome, including injected faults.
+	// GmailRequests counts every request to a Gmail method (users.labels
+	// list and create), whatever its outcome, including injected faults.
 	GmailRequests int
 	// LabelsFields counts the users.labels.list requests that got past
 	// authentication by their "fields" parameter ("" when absent). Only
