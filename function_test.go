@@ -36,7 +36,7 @@ func TestRegisteredFunctionsServeTheFlowThroughTheFramework(t *testing.T) {
 	go func() { _ = funcframework.StartHostPort("127.0.0.1", port) }() // runs until the test binary exits
 	testhost.WaitListening(t, port)
 
-	e := &testEnv{t: t, google: google, googleURL: googleServer.URL, server: nil}
+	e := &testEnv{t: t, google: google, googleURL: googleServer.URL, server: nil, clock: &testClock{}}
 	b := e.newBrowser()
 	b.base = base
 	b.signIn(demoEmail)

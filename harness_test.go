@@ -20,6 +20,7 @@ import (
 	"example.com/gcf-oauth-gmail/internal/fakegoogle/fakegoogletest"
 	"example.com/gcf-oauth-gmail/internal/logging"
 	"example.com/gcf-oauth-gmail/internal/pages"
+	"example.com/gcf-oauth-gmail/internal/session"
 	"example.com/gcf-oauth-gmail/internal/upstream"
 )
 
@@ -217,11 +218,11 @@ type browser struct {
 	env    *testEnv
 	base   string // the app's URL
 	client *http.Client
-	jar    http.CookieJar
+	jar    *clockJar
 }
 
 func (e *testEnv) newBrowser() *browser {
-	jar, _ := cookiejar.New(nil)
+	jar := newClockJar(e.clock)
 	base := ""
 	if e.server != nil {
 		base = e.server.URL
@@ -231,6 +232,57 @@ func (e *testEnv) newBrowser() *browser {
 		Timeout:       30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+}
+
+// clockJar is a cookie jar that, like a browser, drops a cookie once its
+// Max-Age has passed, on the same clock as the app: net/http/cookiejar
+// counts Max-Age on the real clock, which would let a test move the app a
+// day ahead while the browser still sends cookies it would have dropped.
+type clockJar struct {
+	clock *testClock
+	jar   *cookiejar.Jar // holds the cookies, as session cookies
+	mu    sync.Mutex
+	until map[string]time.Time // when each cookie expires, by host and name
+}
+
+func newClockJar(clock *testClock) *clockJar {
+	jar, _ := cookiejar.New(nil)
+	return &clockJar{clock: clock, jar: jar, until: map[string]time.Time{}}
+}
+
+func (j *clockJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	kept := make([]*http.Cookie, 0, len(cookies))
+	for _, c := range cookies {
+		c := *c
+		key := u.Hostname() + " " + c.Name
+		switch {
+		case c.MaxAge > 0:
+			j.until[key] = j.clock.now().Add(time.Duration(c.MaxAge) * time.Second)
+			c.MaxAge = 0
+		case !c.Expires.IsZero() && c.MaxAge == 0:
+			j.until[key] = c.Expires
+		default:
+			delete(j.until, key)
+		}
+		c.Expires = time.Time{}
+		kept = append(kept, &c)
+	}
+	j.jar.SetCookies(u, kept)
+}
+
+func (j *clockJar) Cookies(u *url.URL) []*http.Cookie {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var live []*http.Cookie
+	for _, c := range j.jar.Cookies(u) {
+		if until, ok := j.until[u.Hostname()+" "+c.Name]; ok && !j.clock.now().Before(until) {
+			continue // the browser has dropped it
+		}
+		live = append(live, c)
+	}
+	return live
 }
 
 // response is a finished response with its body read.
@@ -257,10 +309,15 @@ func (r response) cookie(name string) *http.Cookie {
 // and checks the headers every page must carry.
 func (b *browser) do(method, target string, header http.Header) response {
 	b.t.Helper()
+	return b.send(method, target, nil, header)
+}
+
+func (b *browser) send(method, target string, body io.Reader, header http.Header) response {
+	b.t.Helper()
 	if strings.HasPrefix(target, "/") {
 		target = b.base + target
 	}
-	req, err := http.NewRequest(method, target, nil)
+	req, err := http.NewRequest(method, target, body)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -272,13 +329,25 @@ func (b *browser) do(method, target string, header http.Header) response {
 		b.t.Fatalf("%s %s: %v", method, target, err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	r := response{status: resp.StatusCode, header: resp.Header, body: string(body), cookies: resp.Cookies()}
+	page, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, header: resp.Header, body: string(page), cookies: resp.Cookies()}
 	checkCommonHeaders(b.t, method+" "+target, r)
 	return r
 }
 
 func (b *browser) get(target string) response { return b.do(http.MethodGet, target, nil) }
+
+// post sends form to the app's path as a browser submitting it from page
+// of origin site ("same-origin" or "cross-site", as Sec-Fetch-Site says),
+// with extra headers, if any.
+func (b *browser) post(path string, form url.Values, site string, header ...string) response {
+	b.t.Helper()
+	h := http.Header{"Sec-Fetch-Site": {site}, "Content-Type": {"application/x-www-form-urlencoded"}}
+	for i := 0; i+1 < len(header); i += 2 {
+		h.Set(header[i], header[i+1])
+	}
+	return b.send(http.MethodPost, path, strings.NewReader(form.Encode()), h)
+}
 
 // checkCommonHeaders checks the security headers of every response and the
 // page headers of every HTML page.
@@ -385,4 +454,32 @@ func cookieNamed(resp *http.Response, name string) *http.Cookie {
 		}
 	}
 	return nil
+}
+
+// session returns the session the browser holds, opened with the app's
+// keys.
+func (b *browser) session() session.Session {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "/", nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: b.cookieValue(sessionCookie)})
+	s, err := b.env.app.store.Session(req)
+	if err != nil {
+		b.t.Fatalf("the browser's session: %v", err)
+	}
+	return s
+}
+
+// labels returns the names of the labels listlabels lists as JSON.
+func (b *browser) labels() []string {
+	b.t.Helper()
+	r := b.do(http.MethodGet, "/listlabels", http.Header{"Accept": {"application/json"}})
+	var list struct{ Labels []struct{ Name string } }
+	if r.status != http.StatusOK || json.Unmarshal([]byte(r.body), &list) != nil {
+		b.t.Fatalf("listlabels as JSON: status %d body %q", r.status, r.body)
+	}
+	var names []string
+	for _, l := range list.Labels {
+		names = append(names, l.Name)
+	}
+	return names
 }

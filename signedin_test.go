@@ -270,22 +270,39 @@ func TestDiscardedSessionsHaveTheirRefreshTokenRevoked(t *testing.T) {
 			}
 		}
 	})
-	t.Run("replaced by a new sign-in", func(t *testing.T) {
+	t.Run("replaced by another account's sign-in", func(t *testing.T) {
 		e := newTestEnv(t, func(c *envConfig) { c.vars["ACCESS_TYPE"] = "offline" })
 		b := e.newBrowser()
 		b.signIn(demoEmail)
 		old := refreshTokenOf(b)
-		// A sign-in started in another tab before this session existed
-		// finishes in the same browser, over the session.
-		other := e.newBrowser()
-		authURL := other.startSignIn()
-		b.setCookie(loginCookie, other.cookieValue(loginCookie))
-		r := b.get(b.consent(authURL, demoEmail))
-		if r.status != http.StatusFound {
+		// "Use another account": Google's account chooser, then bob.
+		r := b.get("/oauth2init?account=choose")
+		auth, _ := url.Parse(r.location())
+		if auth.Query().Get("prompt") != "select_account consent" {
+			t.Fatalf("switching accounts: prompt %q, want Google's account chooser (and consent, for a refresh token)", auth.Query().Get("prompt"))
+		}
+		if r := b.get(b.consent(r.location(), "bob@example.org")); r.status != http.StatusFound {
 			t.Fatalf("second sign-in: status %d", r.status)
 		}
 		if refreshTokenOf(b) == old || !e.google.IsRevoked(old) {
 			t.Fatal("the replaced session's refresh token was not revoked")
+		}
+		if r := b.get("/listlabels"); !strings.Contains(r.body, "bob@example.org") || strings.Contains(r.body, demoEmail) {
+			t.Fatalf("after switching, the page does not name bob alone: %q", r.body)
+		}
+	})
+	t.Run("the same account signing in again", func(t *testing.T) {
+		e := newTestEnv(t, func(c *envConfig) { c.vars["ACCESS_TYPE"] = "offline" })
+		b := e.newBrowser()
+		b.signIn(demoEmail)
+		old := refreshTokenOf(b)
+		if r := b.get(b.consent(b.get("/oauth2init?account=choose").location(), demoEmail)); r.status != http.StatusFound {
+			t.Fatalf("second sign-in: status %d", r.status)
+		}
+		// Revoking a token of the account's grant would end the new
+		// session's access too.
+		if e.google.IsRevoked(old) || e.google.IsRevoked(refreshTokenOf(b)) {
+			t.Fatal("signing in again as the same account revoked its grant")
 		}
 	})
 }

@@ -167,3 +167,22 @@ func hash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
+
+// Form is the data of the form page (templates/form.html): one form of a
+// few fields that posts to Action, for a function that changes something.
+type Form struct {
+	Heading, Intro string
+	Action         string // the function's path, such as "/createlabel"
+	Fields         []Field
+	Submit         string // the button's text
+	Back           *Link
+}
+
+// Field is one input of a Form.
+type Field struct {
+	Name, Label string
+	Type        string // an input type; "text" when empty
+	Value       string
+	Required    bool
+	MaxLength   int // 0 for no limit
+}
