@@ -63,9 +63,9 @@ func TestConfigurationProblemLogsOnceAndAnswers500(t *testing.T) {
 		t.Fatalf("want exactly one ERROR line, got %q", logs.String())
 	}
 	rec := newRecorder()
-	writeConfigurationProblem(rec, err)
-	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "COOKIE_SECRET") || strings.Contains(rec.Body.String(), "s3cr3t") {
-		t.Fatalf("status %d body %q; want 500 naming COOKIE_SECRET and no secret", rec.Code, rec.Body.String())
+	writeConfigurationProblem(rec)
+	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "COOKIE_SECRET") || strings.Contains(rec.Body.String(), "s3cr3t") {
+		t.Fatalf("status %d body %q; want 500 naming neither the variable nor the secret", rec.Code, rec.Body.String())
 	}
 }
 

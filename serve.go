@@ -1,12 +1,10 @@
 package oauthgmail
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
-	"example.com/gcf-oauth-gmail/internal/config"
 	"example.com/gcf-oauth-gmail/internal/pages"
 )
 
@@ -34,7 +32,7 @@ func (m methods) allow(w http.ResponseWriter, r *http.Request) bool {
 func serve(w http.ResponseWriter, r *http.Request, allowed methods, handle func(*app, http.ResponseWriter, *http.Request)) {
 	a, err := appFor(r)
 	if err != nil {
-		writeConfigurationProblem(w, err)
+		writeConfigurationProblem(w)
 		return
 	}
 	if a.secure {
@@ -77,11 +75,10 @@ func redirect(w http.ResponseWriter, location string) {
 	w.WriteHeader(http.StatusFound)
 }
 
-func writeConfigurationProblem(w http.ResponseWriter, err error) {
-	p := problemNotConfigured
-	var cerr *config.Error
-	if errors.As(err, &cerr) {
-		p.Detail = "The server is not configured correctly: " + cerr.Error() + ". The operator can find the same message in the logs."
-	}
-	pages.WriteProblem(w, p)
+// writeConfigurationProblem answers a request the app cannot serve because
+// its configuration is wrong. The page says only that: which file or value
+// is at fault, and why, could help a stranger probing the app, so it goes to
+// the log alone (appFromEnvironment logs it once, at start).
+func writeConfigurationProblem(w http.ResponseWriter) {
+	pages.WriteProblem(w, problemNotConfigured)
 }
