@@ -2,7 +2,9 @@ package oauthgmail
 
 import (
 	"bytes"
+	"encoding/json"
 	"io/fs"
+	"maps"
 	"strings"
 	"testing"
 )
@@ -60,4 +62,57 @@ func TestConfigurationProblemPageSaysOnlyThatTheAppIsNotSetUp(t *testing.T) {
 			checkLogLines(t, logs.String(), []string{"s3cr3t-value", "$6$salt$hash"})
 		})
 	}
+}
+
+// TestOverriddenGoogleEndpointsAreLoggedAtStart checks that every Google
+// endpoint the configuration replaces is named in a WARNING line, with its
+// address and without any secret.
+func TestOverriddenGoogleEndpointsAreLoggedAtStart(t *testing.T) {
+	clientSecret := `{"web":{"client_id":"id","client_secret":"s3cr3t-value","auth_uri":"https://accounts.google.com/o/oauth2/auth",` +
+		`"token_uri":"https://token.emulator.test/token","redirect_uris":["https://r-p.cloudfunctions.net/oauth2callback"]}}`
+	env := map[string]string{
+		"K_SERVICE": "oauth2init", "COOKIE_SECRET": testKey, "CLIENT_SECRET_JSON": clientSecret,
+		"GMAIL_ENDPOINT": "https://gmail.emulator.test", "GOOGLE_API_ENDPOINT": "https://apis.emulator.test:8443",
+		"REVOKE_URL": "https://revoke.emulator.test/revoke?key=k3y-value",
+	}
+	var logs bytes.Buffer
+	if _, err := appFromEnvironment(func(k string) string { return env[k] }, nil, &logs); err != nil {
+		t.Fatalf("appFromEnvironment: %v", err)
+	}
+	checkLogLines(t, logs.String(), []string{"s3cr3t-value", "k3y-value", testKey})
+	warned := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var obj map[string]any
+		if json.Unmarshal([]byte(line), &obj) == nil && obj["severity"] == "WARNING" {
+			setting, _ := obj["setting"].(string)
+			warned[setting], _ = obj["url"].(string)
+		}
+	}
+	want := map[string]string{
+		"token_uri":           "https://token.emulator.test/token",
+		"GMAIL_ENDPOINT":      "https://gmail.emulator.test",
+		"GOOGLE_API_ENDPOINT": "https://apis.emulator.test:8443",
+		"REVOKE_URL":          "https://revoke.emulator.test/revoke",
+	}
+	if !maps.Equal(warned, want) {
+		t.Fatalf("WARNING lines name %v, want %v; logs:\n%s", warned, want, logs.String())
+	}
+}
+
+// TestDeployedHTTPGoogleEndpointIsAConfigurationProblem checks, end to end,
+// that a deployed app refuses a plain-http Google endpoint rather than send
+// the client secret or a token over it.
+func TestDeployedHTTPGoogleEndpointIsAConfigurationProblem(t *testing.T) {
+	clientSecret := `{"web":{"client_id":"id","client_secret":"s3cr3t-value","auth_uri":"https://accounts.google.com/o/oauth2/auth",` +
+		`"token_uri":"http://oauth2.googleapis.com/token","redirect_uris":["https://r-p.cloudfunctions.net/oauth2callback"]}}`
+	env := map[string]string{"K_SERVICE": "oauth2init", "COOKIE_SECRET": testKey, "CLIENT_SECRET_JSON": clientSecret}
+	var logs bytes.Buffer
+	_, err := appFromEnvironment(func(k string) string { return env[k] }, nil, &logs)
+	if err == nil || !strings.Contains(err.Error(), "token_uri") {
+		t.Fatalf("appFromEnvironment: %v, want a problem naming token_uri", err)
+	}
+	if !strings.Contains(logs.String(), `"severity":"ERROR"`) || !strings.Contains(logs.String(), "token_uri") {
+		t.Fatalf("want an ERROR line naming token_uri, got %q", logs.String())
+	}
+	checkLogLines(t, logs.String(), []string{"s3cr3t-value"})
 }
