@@ -2,11 +2,18 @@ package oauthgmail
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io/fs"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"golang.org/x/oauth2"
+
+	"example.com/gcf-oauth-gmail/internal/fakegoogle"
 )
 
 // TestConfigurationProblemPageSaysOnlyThatTheAppIsNotSetUp checks that a
@@ -115,4 +122,120 @@ func TestDeployedHTTPGoogleEndpointIsAConfigurationProblem(t *testing.T) {
 		t.Fatalf("want an ERROR line naming token_uri, got %q", logs.String())
 	}
 	checkLogLines(t, logs.String(), []string{"s3cr3t-value"})
+}
+
+// issueToken signs demoEmail in at e's fake Google, as the app's OAuth
+// client, and returns the access token Google issued.
+func issueToken(t *testing.T, e *testEnv) string {
+	t.Helper()
+	verifier := oauth2.GenerateVerifier()
+	callback, err := e.google.Approve(e.app.oauth.AuthCodeURL("state", oauth2.S256ChallengeOption(verifier)), demoEmail)
+	if err != nil {
+		t.Fatalf("Approve: %v", err)
+	}
+	tok, err := e.app.oauth.Exchange(e.app.tokenContext(context.Background()), callback.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	return tok.AccessToken
+}
+
+// TestRevocationIsConfirmedOnlyByGooglesAnswers checks which answers of the
+// revocation endpoint count as Google's confirmation: 200, and 400
+// invalid_token for a token Google no longer knows. Anything else is logged
+// (without the token) and not confirmed, and a redirect is not followed.
+func TestRevocationIsConfirmedOnlyByGooglesAnswers(t *testing.T) {
+	tests := []struct {
+		name string
+		// prepare readies the fake Google, may return a stranger's
+		// revocation endpoint to use instead of Google's, and returns the
+		// token to revoke.
+		prepare       func(t *testing.T, e *testEnv) (token, revokeURL string)
+		wantConfirmed bool
+	}{
+		{"200 for a live token", func(t *testing.T, e *testEnv) (string, string) {
+			return issueToken(t, e), ""
+		}, true},
+		{"400 invalid_token for a token revoked already", func(t *testing.T, e *testEnv) (string, string) {
+			token := issueToken(t, e)
+			if !e.app.revoke(context.Background(), token) {
+				t.Fatal("the first revocation was not confirmed")
+			}
+			return token, ""
+		}, true},
+		{"400 invalid_token for a token Google never issued", func(t *testing.T, e *testEnv) (string, string) {
+			return "ya29.unknown-token-value", ""
+		}, true},
+		{"400 invalid_request", func(t *testing.T, e *testEnv) (string, string) {
+			e.google.FailRevoke(fakegoogle.Fault{Status: http.StatusBadRequest, Reason: "invalid_request"})
+			return issueToken(t, e), ""
+		}, false},
+		{"400 with another error", func(t *testing.T, e *testEnv) (string, string) {
+			e.google.FailRevoke(fakegoogle.Fault{Status: http.StatusBadRequest})
+			return issueToken(t, e), ""
+		}, false},
+		{"503", func(t *testing.T, e *testEnv) (string, string) {
+			e.google.FailRevoke(fakegoogle.Fault{Status: http.StatusServiceUnavailable})
+			return issueToken(t, e), ""
+		}, false},
+		{"a stranger's 400 without JSON", func(t *testing.T, e *testEnv) (string, string) {
+			return issueToken(t, e), stranger(t, func(w http.ResponseWriter, r *http.Request) {
+				http.Error(w, "Bad Request", http.StatusBadRequest)
+			})
+		}, false},
+		{"a stranger's 400 with invalid_token in the text", func(t *testing.T, e *testEnv) (string, string) {
+			return issueToken(t, e), stranger(t, func(w http.ResponseWriter, r *http.Request) {
+				http.Error(w, "invalid_token", http.StatusBadRequest)
+			})
+		}, false},
+		{"307 to Google's endpoint", func(t *testing.T, e *testEnv) (string, string) {
+			return issueToken(t, e), stranger(t, func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, e.googleURL+fakegoogle.RevokePath, http.StatusTemporaryRedirect)
+			})
+		}, false},
+		{"302", func(t *testing.T, e *testEnv) (string, string) {
+			return issueToken(t, e), stranger(t, func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, "/elsewhere", http.StatusFound)
+			})
+		}, false},
+		{"no answer", func(t *testing.T, e *testEnv) (string, string) {
+			closed := httptest.NewServer(http.NotFoundHandler())
+			closed.Close()
+			return issueToken(t, e), closed.URL + "/revoke"
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			token, revokeURL := tt.prepare(t, e)
+			if revokeURL != "" {
+				e.useTransport(map[string]string{"REVOKE_URL": revokeURL})
+			}
+			before := e.logs.String()
+			requestsBefore := e.google.Stats().RevokeRequests
+			confirmed := e.app.revoke(context.Background(), token)
+			if confirmed != tt.wantConfirmed {
+				t.Fatalf("revoke confirmed = %v, want %v", confirmed, tt.wantConfirmed)
+			}
+			logged := strings.TrimPrefix(e.logs.String(), before)
+			if warned := strings.Contains(logged, `"severity":"WARNING"`) && strings.Contains(logged, "not confirmed"); warned == tt.wantConfirmed {
+				t.Errorf("a WARNING that the revocation was not confirmed: %v, want %v; log %q", warned, !tt.wantConfirmed, logged)
+			}
+			if strings.Contains(logged, token) {
+				t.Errorf("the log holds the token: %q", logged)
+			}
+			if revokeURL != "" && e.google.Stats().RevokeRequests != requestsBefore {
+				t.Errorf("the token reached Google's endpoint through the stranger's redirect")
+			}
+		})
+	}
+}
+
+// stranger serves h on a loopback server for the test and returns its
+// revocation URL: an endpoint that is not Google's.
+func stranger(t *testing.T, h http.HandlerFunc) string {
+	t.Helper()
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return s.URL + "/revoke"
 }
