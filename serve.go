@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"example.com/gcf-oauth-gmail/internal/logging"
 	"example.com/gcf-oauth-gmail/internal/pages"
 )
 
@@ -30,6 +31,7 @@ func (m methods) allow(w http.ResponseWriter, r *http.Request) bool {
 // process), checks the method, and runs handle, turning a panic into a
 // logged error and a 500 page instead of a dropped connection.
 func serve(w http.ResponseWriter, r *http.Request, allowed methods, handle func(*app, http.ResponseWriter, *http.Request)) {
+	r = logging.WithExecutionID(r)
 	a, err := appFor(r)
 	if err != nil {
 		writeConfigurationProblem(w)

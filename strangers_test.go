@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -238,4 +239,58 @@ func stranger(t *testing.T, h http.HandlerFunc) string {
 	s := httptest.NewServer(h)
 	t.Cleanup(s.Close)
 	return s.URL + "/revoke"
+}
+
+// TestEveryRequestsLogLinesCarryAnExecutionID checks that a request whose
+// Function-Execution-Id is missing or malformed still gets a well-formed
+// execution id on its log lines, a different one for each request.
+func TestEveryRequestsLogLinesCarryAnExecutionID(t *testing.T) {
+	tests := []struct {
+		name   string
+		header string // "" sends none
+	}{
+		{"no header", ""},
+		{"a space", "exec 1"},
+		{"a quote", `exec"1`},
+		{"too long", strings.Repeat("e", 65)},
+		{"non-ASCII letters", "été"},
+	}
+	wellFormed := regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			seen := map[string]bool{}
+			for range 2 {
+				before := len(e.logs.String())
+				header := http.Header{}
+				if tt.header != "" {
+					header.Set("Function-Execution-Id", tt.header)
+				}
+				// A callback without a sign-in in progress logs a line.
+				if r := e.newBrowser().do(http.MethodGet, "/oauth2callback?state=s&code=c", header); r.status != http.StatusBadRequest {
+					t.Fatalf("callback: status %d, want 400", r.status)
+				}
+				lines := strings.Split(strings.TrimSpace(e.logs.String()[before:]), "\n")
+				if lines[0] == "" {
+					t.Fatal("the request logged nothing")
+				}
+				id := ""
+				for _, line := range lines {
+					var obj map[string]any
+					if err := json.Unmarshal([]byte(line), &obj); err != nil {
+						t.Fatalf("log line is not JSON: %q", line)
+					}
+					got, _ := obj["execution_id"].(string)
+					if !wellFormed.MatchString(got) || id != "" && got != id {
+						t.Fatalf("execution_id = %q, want one well-formed id for all of the request's lines; line %q", got, line)
+					}
+					id = got
+				}
+				if seen[id] {
+					t.Fatalf("two requests logged the same execution id %q", id)
+				}
+				seen[id] = true
+			}
+		})
+	}
 }
