@@ -8,6 +8,8 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -292,5 +294,52 @@ func TestEveryRequestsLogLinesCarryAnExecutionID(t *testing.T) {
 				seen[id] = true
 			}
 		})
+	}
+}
+
+// TestAProxyThatRewritesHostGetsOneRedirectThenASignIn puts the app behind
+// a proxy that always replaces Host with its own back end's name and says
+// nothing in X-Forwarded-Host. oauth2init cannot tell that the browser is on
+// the redirect URL's host already: it moves the browser there once, then
+// serves the sign-in instead of redirecting again, and the sign-in completes.
+func TestAProxyThatRewritesHostGetsOneRedirectThenASignIn(t *testing.T) {
+	e := newTestEnv(t)
+	backend, _ := url.Parse(e.server.URL)
+	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(backend)
+		pr.Out.Host = "backend.internal"
+	}})
+	t.Cleanup(proxy.Close)
+	e.useTransport(map[string]string{"REDIRECT_URL": proxy.URL + "/oauth2callback"})
+	e.google.AllowRedirectURI(proxy.URL + "/oauth2callback")
+	b := e.newBrowser()
+	b.base = proxy.URL
+
+	first := b.get("/oauth2init?next=listlabels")
+	if want := proxy.URL + "/oauth2init?next=listlabels&moved=1"; first.status != http.StatusFound || first.location() != want {
+		t.Fatalf("first visit: %d %q, want 302 to %s", first.status, first.location(), want)
+	}
+	before := e.logs.String()
+	second := b.get(first.location())
+	if second.status != http.StatusFound || !strings.HasPrefix(second.location(), e.googleURL) {
+		t.Fatalf("after one move: %d %q, want 302 to Google's sign-in, not another move", second.status, second.location())
+	}
+	if logged := strings.TrimPrefix(e.logs.String(), before); !strings.Contains(logged, `"severity":"WARNING"`) || !strings.Contains(logged, "backend.internal") {
+		t.Errorf("serving off the redirect URL's host after a move: want a WARNING naming the host, got %q", logged)
+	}
+	if r := b.get(b.consent(second.location(), demoEmail)); r.status != http.StatusFound || r.location() != "/listlabels" {
+		t.Fatalf("callback through the proxy: %d %q, want 302 /listlabels", r.status, r.location())
+	}
+
+	// Without the proxy, the marker changes nothing: on the redirect URL's
+	// host, a marked request is served without a warning.
+	direct := e.newBrowser()
+	e.useTransport(nil)
+	before = e.logs.String()
+	if r := direct.get("/oauth2init?moved=1"); r.status != http.StatusFound || !strings.HasPrefix(r.location(), e.googleURL) {
+		t.Fatalf("marked request on the redirect URL's host: %d %q, want 302 to Google", r.status, r.location())
+	}
+	if logged := strings.TrimPrefix(e.logs.String(), before); strings.Contains(logged, "WARNING") {
+		t.Errorf("a marked request on the redirect URL's host logged a warning: %q", logged)
 	}
 }

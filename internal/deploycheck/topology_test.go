@@ -221,8 +221,8 @@ func TestDeployedTopologyCompletesTheFlowOverHTTPS(t *testing.T) {
 	runApp := send(t, direct, http.MethodGet, gw.instance("oauth2init").url+"/?next=listlabels",
 		http.Header{"Host": {"oauth2init-4qhhq2phya-ew.a.run.app"}, "X-Forwarded-Proto": {"https"}})
 	seen = append(seen, runApp)
-	if runApp.status != http.StatusFound || runApp.location() != gw.url()+"/oauth2init?next=listlabels" || len(runApp.cookies) != 0 {
-		failf("GET / on oauth2init's run.app host: want 302 to %s/oauth2init?next=listlabels and no cookie, got:\n%s", gw.url(), runApp)
+	if runApp.status != http.StatusFound || runApp.location() != gw.url()+"/oauth2init?next=listlabels&moved=1" || len(runApp.cookies) != 0 {
+		failf("GET / on oauth2init's run.app host: want 302 to %s/oauth2init?next=listlabels&moved=1 and no cookie, got:\n%s", gw.url(), runApp)
 	}
 
 	// Over https every response, pages, redirects and refusals alike, tells the browser to use
