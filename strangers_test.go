@@ -343,3 +343,45 @@ func TestAProxyThatRewritesHostGetsOneRedirectThenASignIn(t *testing.T) {
 		t.Errorf("a marked request on the redirect URL's host logged a warning: %q", logged)
 	}
 }
+
+// TestCallbackRejectsAStateThatOnlyBeginsOrEndsLikeTheRightOne checks that
+// the state is compared whole: a prefix of this browser's state, or the
+// state with more after it, is refused with 4xx and no code exchange.
+func TestCallbackRejectsAStateThatOnlyBeginsOrEndsLikeTheRightOne(t *testing.T) {
+	tests := []struct {
+		name  string
+		alter func(state string) string
+	}{
+		{"all but the last character", func(s string) string { return s[:len(s)-1] }},
+		{"half of it", func(s string) string { return s[:len(s)/2] }},
+		{"its first character", func(s string) string { return s[:1] }},
+		{"one character more", func(s string) string { return s + "A" }},
+		{"its last half", func(s string) string { return s[len(s)/2:] }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			b := e.newBrowser()
+			callback := b.consent(b.startSignIn(), demoEmail)
+			u, err := url.Parse(callback)
+			if err != nil {
+				t.Fatal(err)
+			}
+			state := u.Query().Get("state")
+			if len(state) < 2 {
+				t.Fatalf("state %q is too short to alter", state)
+			}
+			before := e.google.Stats().TokenRequests
+			r := b.get(withQuery(callback, "state", tt.alter(state)))
+			if r.status < 400 || r.status > 499 {
+				t.Fatalf("status %d, want 4xx; body %q", r.status, r.body)
+			}
+			if n := e.google.Stats().TokenRequests - before; n != 0 {
+				t.Fatalf("%d token requests, want none", n)
+			}
+			if c := r.cookie(sessionCookie); c != nil && c.MaxAge > 0 {
+				t.Fatal("a session cookie was set")
+			}
+		})
+	}
+}
