@@ -101,6 +101,9 @@ func appFromEnvironment(getenv func(string) string, readFile func(string) ([]byt
 		logger.Error("configuration problem: the app answers every request with a page saying it is not set up", "problem", err.Error())
 		return nil, err
 	}
+	for _, o := range s.Overrides {
+		logger.Warn("a Google endpoint is overridden: requests meant for Google go to this address instead", "setting", o.Setting, "url", o.URL)
+	}
 	if s.CookieKeyGenerated {
 		logger.Warn("COOKIE_SECRET is not set: using a random key for this process only, so sessions end when it stops and other instances cannot read its cookies")
 	}

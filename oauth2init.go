@@ -78,21 +78,44 @@ func (a *app) oauth2Init(w http.ResponseWriter, r *http.Request) {
 	redirect(w, client.AuthCodeURL(login.State, options...))
 }
 
-// onCanonicalHost reports whether r came to the host (and port) of the
-// redirect URL. A front end that rewrites Host says which host the browser
-// used in X-Forwarded-Host; a forged one can only spare the redirect.
+// movedParam is the query parameter oauth2init adds when it sends the
+// browser to the redirect URL's host (moved=1). A request that carries it
+// and still arrives on another host has been moved once already: something
+// between the browser and the function (a proxy that rewrites Host) hides
+// the host the browser used, and a second redirect would start a loop. The
+// parameter means nothing else; oauth2init otherwise ignores it.
+const movedParam = "moved"
+
+// onCanonicalHost reports whether oauth2init may serve r where it arrived:
+// on the host (and port) of the redirect URL, or anywhere once the browser
+// has been moved there (movedParam), which is logged. A front end that
+// rewrites Host says which host the browser used in X-Forwarded-Host; a
+// forged one can only spare the redirect.
 func (a *app) onCanonicalHost(r *http.Request) bool {
 	forwarded, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Host"), ",")
-	return sameHost(r.Host, a.redirect.Scheme, a.redirect.Host) ||
-		forwarded != "" && sameHost(strings.TrimSpace(forwarded), a.redirect.Scheme, a.redirect.Host)
+	if sameHost(r.Host, a.redirect.Scheme, a.redirect.Host) ||
+		forwarded != "" && sameHost(strings.TrimSpace(forwarded), a.redirect.Scheme, a.redirect.Host) {
+		return true
+	}
+	if r.URL.Query().Has(movedParam) {
+		a.log.WarnContext(r.Context(), "oauth2init was moved to the redirect URL's host and still arrived on another: serving it there rather than redirecting again; a proxy may rewrite Host without X-Forwarded-Host",
+			"host", r.Host, "redirect_url_host", a.redirect.Host)
+		return true
+	}
+	return false
 }
 
 // canonicalURL is r's address moved to the redirect URL's scheme, host and
-// port, with oauth2init's path there and r's query.
+// port, with oauth2init's path there and r's query, marked with movedParam
+// so that the move happens at most once.
 func (a *app) canonicalURL(r *http.Request) string {
 	u := *a.redirect
 	u.Path = u.Path[:strings.LastIndex(u.Path, "/")+1] + "oauth2init"
 	u.RawPath, u.RawQuery = "", r.URL.RawQuery
+	if u.RawQuery != "" {
+		u.RawQuery += "&"
+	}
+	u.RawQuery += movedParam + "=1"
 	return u.String()
 }
 

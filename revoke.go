@@ -2,7 +2,9 @@ package oauthgmail
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,8 +13,12 @@ import (
 )
 
 // revoke asks Google to revoke token (a refresh token, which also ends its
-// access tokens, or an access token), within the request's deadline. A token
-// Google no longer knows counts as revoked.
+// access tokens, or an access token), within the request's deadline, and
+// reports whether Google confirmed it. Only two answers confirm: 200, and
+// the 400 "invalid_token" Google gives for a token it no longer knows
+// (revoked already, or expired), which leaves nothing to revoke. Any other
+// answer, a redirect included, may come from something that is not Google
+// and proves nothing.
 func (a *app) revoke(ctx context.Context, token string) bool {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
@@ -23,18 +29,33 @@ func (a *app) revoke(ctx context.Context, token string) bool {
 		return false
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := a.tokenClient.Do(req) // #nosec G704 -- fixed endpoint, as above
+	// A redirect is not followed: a 307 or 308 would send the token on to
+	// wherever it points.
+	client := *a.tokenClient
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req) // #nosec G704 -- fixed endpoint, as above
 	if err != nil {
-		a.log.WarnContext(ctx, "token revocation failed", "cause", causeOf(err))
+		a.log.WarnContext(ctx, "token revocation not confirmed: no answer", "cause", causeOf(err))
 		return false
 	}
-	_ = resp.Body.Close()
-	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusBadRequest {
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
 		return true
 	}
-	a.log.WarnContext(ctx, "token revocation refused", "status", resp.StatusCode)
+	var answer struct {
+		Error string `json:"error"`
+	}
+	_ = json.NewDecoder(io.LimitReader(resp.Body, maxRevokeAnswer)).Decode(&answer)
+	if resp.StatusCode == http.StatusBadRequest && answer.Error == "invalid_token" {
+		return true
+	}
+	a.log.WarnContext(ctx, "token revocation not confirmed", "status", resp.StatusCode, "error", printable(answer.Error))
 	return false
 }
+
+// maxRevokeAnswer bounds what is read of the revocation endpoint's answer:
+// Google's error object is well under a hundred bytes.
+const maxRevokeAnswer = 4 << 10
 
 // discardSession clears the session cookie of a browser whose session can
 // no longer be used. When the session expired and holds a refresh token, the

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"example.com/gcf-oauth-gmail/internal/logging"
 	"example.com/gcf-oauth-gmail/internal/pages"
 )
 
@@ -21,6 +22,7 @@ func (a *app) newHandler(f Function) http.Handler {
 		allowed = readOnly
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = logging.WithExecutionID(r)
 		if a.secure {
 			// Browsers then refuse plain http to this host for a year.
 			w.Header().Set("Strict-Transport-Security", "max-age=31536000")

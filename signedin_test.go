@@ -161,8 +161,8 @@ func TestOAuth2InitMovesToTheRedirectURLsHostFirst(t *testing.T) {
 	e.google.AllowRedirectURI("http://localhost:" + port + "/oauth2callback")
 	b := e.newBrowser() // at 127.0.0.1
 	r := b.get("/oauth2init?next=listlabels&x=1")
-	if r.status != http.StatusFound || r.location() != "http://localhost:"+port+"/oauth2init?next=listlabels&x=1" {
-		t.Fatalf("oauth2init at 127.0.0.1: %d %q, want 302 to the same path and query at localhost", r.status, r.location())
+	if r.status != http.StatusFound || r.location() != "http://localhost:"+port+"/oauth2init?next=listlabels&x=1&moved=1" {
+		t.Fatalf("oauth2init at 127.0.0.1: %d %q, want 302 to the same path and query at localhost, marked moved=1", r.status, r.location())
 	}
 	if len(r.cookies) != 0 {
 		t.Fatalf("cookies set before moving to the redirect URL's host: %v", r.cookies)

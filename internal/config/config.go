@@ -50,6 +50,9 @@ type Settings struct {
 	UpstreamTimeout time.Duration // deadline for each request's calls to Google
 	Secure          bool          // served over https (REDIRECT_URL's scheme): Secure cookies and HSTS
 	Deployed        bool          // running on Cloud Functions (K_SERVICE is set)
+	// Overrides are the Google endpoints the configuration replaces, for
+	// the app to log at start; each is https when Deployed.
+	Overrides []Override
 }
 
 // Error is a configuration problem. Its message is safe to show to a user and
@@ -105,6 +108,9 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (Se
 		s.RevokeURL = u.String()
 	}
 	if s.UpstreamTimeout, err = timeout(getenv("UPSTREAM_TIMEOUT")); err != nil {
+		return Settings{}, err
+	}
+	if err := checkEndpoints(&s, cmp.Or(s.ClientSecretFile, "CLIENT_SECRET_JSON")); err != nil {
 		return Settings{}, err
 	}
 	return s, nil

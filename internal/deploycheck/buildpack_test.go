@@ -45,7 +45,9 @@ func TestBuildpackBuildServesEveryFunction(t *testing.T) {
 
 	deployments := deploymentsOfDryRun(t)
 	opts := fakegoogle.Options{RedirectURIs: []string{redirectURI}}
-	fake, google := fakegoogletest.NewServer(t, opts)
+	// Deployed, every Google endpoint must be https: the fake serves
+	// https, and the functions trust its certificate through SSL_CERT_FILE.
+	fake, google, googleCert := fakegoogletest.NewTLSServer(t, opts)
 	key := newCookieKey()
 	secretManager := map[string][]byte{
 		clientSecretName: fakegoogle.ClientSecretJSON(google.URL, opts),
@@ -130,7 +132,8 @@ func TestBuildpackBuildServesEveryFunction(t *testing.T) {
 			req = anyAnswer
 		}
 		// Google's APIs are the fake's here, so that no request can leave the machine.
-		env := append(d.environment(t, baseURL, secretManager), "GMAIL_ENDPOINT="+google.URL, "REVOKE_URL="+google.URL+fakegoogle.RevokePath)
+		env := append(d.environment(t, baseURL, secretManager), "GMAIL_ENDPOINT="+google.URL, "REVOKE_URL="+google.URL+fakegoogle.RevokePath,
+			"SSL_CERT_FILE="+googleCert)
 
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

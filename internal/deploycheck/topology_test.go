@@ -33,7 +33,9 @@ func TestDeployedTopologyCompletesTheFlowOverHTTPS(t *testing.T) {
 
 	gw := newGateway(t)
 	opts := fakegoogle.Options{RedirectURIs: []string{gw.url() + "/oauth2callback"}}
-	fake, google := fakegoogletest.NewServer(t, opts)
+	// Deployed, every Google endpoint must be https: the fake serves
+	// https, and the functions trust its certificate through SSL_CERT_FILE.
+	fake, google, googleCert := fakegoogletest.NewTLSServer(t, opts)
 	key := newCookieKey()
 	secretManager := map[string][]byte{
 		clientSecretName: fakegoogle.ClientSecretJSON(google.URL, opts),
@@ -42,7 +44,8 @@ func TestDeployedTopologyCompletesTheFlowOverHTTPS(t *testing.T) {
 	start := func(d deployment, secrets map[string][]byte) *functionProcess {
 		env := d.environment(t, gw.url(), secrets)
 		// Google's APIs are the fake's: the only settings a deployment does not have.
-		env = append(env, "GMAIL_ENDPOINT="+google.URL, "REVOKE_URL="+google.URL+fakegoogle.RevokePath)
+		env = append(env, "GMAIL_ENDPOINT="+google.URL, "REVOKE_URL="+google.URL+fakegoogle.RevokePath,
+			"SSL_CERT_FILE="+googleCert)
 		p := launchFunction(t, b.binary, newWorkspace(t, b), d.name, env)
 		p.mustBeServing(t)
 		return p
@@ -218,8 +221,8 @@ func TestDeployedTopologyCompletesTheFlowOverHTTPS(t *testing.T) {
 	runApp := send(t, direct, http.MethodGet, gw.instance("oauth2init").url+"/?next=listlabels",
 		http.Header{"Host": {"oauth2init-4qhhq2phya-ew.a.run.app"}, "X-Forwarded-Proto": {"https"}})
 	seen = append(seen, runApp)
-	if runApp.status != http.StatusFound || runApp.location() != gw.url()+"/oauth2init?next=listlabels" || len(runApp.cookies) != 0 {
-		failf("GET / on oauth2init's run.app host: want 302 to %s/oauth2init?next=listlabels and no cookie, got:\n%s", gw.url(), runApp)
+	if runApp.status != http.StatusFound || runApp.location() != gw.url()+"/oauth2init?next=listlabels&moved=1" || len(runApp.cookies) != 0 {
+		failf("GET / on oauth2init's run.app host: want 302 to %s/oauth2init?next=listlabels&moved=1 and no cookie, got:\n%s", gw.url(), runApp)
 	}
 
 	// Over https every response, pages, redirects and refusals alike, tells the browser to use

@@ -104,17 +104,25 @@ var frameworkURL string
 
 // throughFramework serves probe with functions-framework itself, the way a
 // deployed function is served, once per test binary: the framework offers
-// no way to stop it, so the test binary's exit does.
+// no way to stop it, so the test binary's exit does. At /probe-fresh, probe
+// first calls WithExecutionID, as every function of the app does.
 func throughFramework(t *testing.T) string {
 	t.Helper()
 	frameworkOnce.Do(func() {
 		funcframework.RegisterHTTPFunction("/probe", probe)
+		funcframework.RegisterHTTPFunction("/probe-fresh", func(w http.ResponseWriter, r *http.Request) {
+			probe(w, logging.WithExecutionID(r))
+		})
 		port := testhost.FreePort(t)
 		go func() { _ = funcframework.StartHostPort("127.0.0.1", port) }()
 		testhost.WaitListening(t, port)
 		frameworkURL = "http://127.0.0.1:" + port + "/probe"
 	})
 	return frameworkURL
+}
+
+func throughFrameworkWithExecutionID(t *testing.T) string {
+	return throughFramework(t) + "-fresh"
 }
 
 // throughWithRequestIDs serves probe with WithRequestIDs on a server with
@@ -131,7 +139,10 @@ func TestOnlyWellFormedRequestIDsAreLogged(t *testing.T) {
 		trace          = "105445aa7843bc8bf206b12000100000"
 		inCloudLogging = "projects/my-project/traces/" + trace
 		generated      = "(any well-formed id)"
-		mib            = 1 << 20
+		// replaced is a malformed execution id: left out of the line by
+		// the framework alone, replaced by a fresh one otherwise.
+		replaced = "(left out, or a fresh id)"
+		mib      = 1 << 20
 	)
 	tests := []struct {
 		name                            string
@@ -148,18 +159,21 @@ func TestOnlyWellFormedRequestIDsAreLogged(t *testing.T) {
 		{"1 MiB span id", trace + "/" + strings.Repeat("7", mib), "x", inCloudLogging, "", "x"},
 		{"span id of 21 digits", trace + "/" + strings.Repeat("1", 21), "x", inCloudLogging, "", "x"},
 		{"span id zero", trace + "/0;o=1", "x", inCloudLogging, "", "x"},
-		{"1 MiB execution id", "", strings.Repeat("e", mib-64), "", "", ""},
-		{"execution id of 65 characters", "", strings.Repeat("e", 65), "", "", ""},
-		{"execution id with a quote", "", `exec"1`, "", "", ""},
-		{"execution id with a space", "", "exec 1", "", "", ""},
-		{"execution id with non-ASCII letters", "", "\xc3\xa9t\xc3\xa9", "", "", ""},
+		{"1 MiB execution id", "", strings.Repeat("e", mib-64), "", "", replaced},
+		{"execution id of 65 characters", "", strings.Repeat("e", 65), "", "", replaced},
+		{"execution id with a quote", "", `exec"1`, "", "", replaced},
+		{"execution id with a space", "", "exec 1", "", "", replaced},
+		{"execution id with non-ASCII letters", "", "\xc3\xa9t\xc3\xa9", "", "", replaced},
 	}
 	sources := []struct {
 		name string
 		url  func(*testing.T) string
+		// fresh is true when a malformed execution id is replaced.
+		fresh bool
 	}{
-		{"functions-framework", throughFramework},
-		{"WithRequestIDs", throughWithRequestIDs},
+		{"functions-framework", throughFramework, false},
+		{"functions-framework and WithExecutionID", throughFrameworkWithExecutionID, true},
+		{"WithRequestIDs", throughWithRequestIDs, true},
 	}
 	for _, src := range sources {
 		url := src.url(t)
@@ -186,6 +200,11 @@ func TestOnlyWellFormedRequestIDsAreLogged(t *testing.T) {
 				}
 				line := decodeLines(t, string(body))[0]
 				check := func(key, want string) {
+					if want == replaced && src.fresh {
+						want = generated
+					} else if want == replaced {
+						want = ""
+					}
 					got, present := line[key].(string)
 					switch {
 					case want == generated && (!present || !regexp.MustCompile(`^[A-Za-z0-9]{1,64}$`).MatchString(got)):

@@ -47,12 +47,13 @@ func requestIDsFrom(ctx context.Context) requestIDs {
 // in its context, read from the X-Cloud-Trace-Context and
 // Function-Execution-Id headers, as functions-framework does for the
 // functions it serves. It is for a server other than the framework's (the
-// local runner), so that lines are the same under both. A request without
-// Function-Execution-Id gets a fresh one, as under the framework.
+// local runner), so that lines are the same under both. A request whose
+// Function-Execution-Id is missing or malformed gets a fresh one, so that
+// its lines can still be told from other requests'.
 func WithRequestIDs(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ids := requestIDs{execution: r.Header.Get("Function-Execution-Id")}
-		if ids.execution == "" {
+		if !validExecutionID(ids.execution) {
 			ids.execution = rand.Text()
 		}
 		// TRACE_ID/SPAN_ID;o=OPTIONS
@@ -63,6 +64,20 @@ func WithRequestIDs(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDsKey{}, ids)))
 	})
+}
+
+// WithExecutionID returns r, or r with a fresh execution id in its context
+// when the one it came with is missing or malformed, so that every line
+// logged for r carries one. functions-framework keeps whatever
+// Function-Execution-Id a request brings, and a malformed one is never
+// logged; each function calls this first, under any server.
+func WithExecutionID(r *http.Request) *http.Request {
+	ids := requestIDsFrom(r.Context())
+	if validExecutionID(ids.execution) {
+		return r
+	}
+	ids.execution = rand.Text()
+	return r.WithContext(context.WithValue(r.Context(), requestIDsKey{}, ids))
 }
 
 func validTraceID(s string) bool {
