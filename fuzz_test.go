@@ -39,9 +39,8 @@ const (
 func FuzzCallbackQuery(f *testing.F) {
 	e := newTestEnv(f)
 	callback := e.handler("oauth2callback")
-	client := *e.app.oauth
-	client.Scopes = []string{gmail.GmailReadonlyScope}
-	authURL := client.AuthCodeURL(fuzzState, oauth2.S256ChallengeOption(fuzzVerifier), e.app.accessType)
+	authURL := e.app.oauth.AuthCodeURL(fuzzState, oauth2.S256ChallengeOption(fuzzVerifier), e.app.accessType,
+		oauth2.SetAuthURLParam("scope", gmail.GmailReadonlyScope))
 	scope := "scope=" + url.QueryEscape("https://www.googleapis.com/auth/gmail.readonly")
 	s := "state=" + fuzzState
 	c := "code=" + codeHole

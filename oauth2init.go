@@ -73,9 +73,9 @@ func (a *app) oauth2Init(w http.ResponseWriter, r *http.Request) {
 	if len(prompt) > 0 {
 		options = append(options, oauth2.SetAuthURLParam("prompt", strings.Join(prompt, " ")))
 	}
-	client := *a.oauth
-	client.Scopes = append(slices.Clone(signInScopes), f.Scopes...)
-	redirect(w, client.AuthCodeURL(login.State, options...))
+	scopes := append(slices.Clone(signInScopes), f.Scopes...)
+	options = append(options, oauth2.SetAuthURLParam("scope", strings.Join(scopes, " ")))
+	redirect(w, a.oauth.AuthCodeURL(login.State, options...))
 }
 
 // movedParam is the query parameter oauth2init adds when it sends the

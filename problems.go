@@ -81,7 +81,7 @@ func problemMethodNotAllowed(name string, allowed []string) pages.Problem {
 	return pages.Problem{
 		Status: http.StatusMethodNotAllowed, Heading: "This page can’t be opened that way",
 		Detail: "/" + name + " answers " + strings.Join(allowed, ", ") + " requests only. Open it from a link or the address bar instead.",
-		Next:   &pages.Link{URL: "/" + name, Text: "Open the page"},
+		Next:   &pages.Link{URL: "/oauth2init", Text: "Go to the app"},
 	}
 }
 

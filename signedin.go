@@ -91,7 +91,7 @@ func (a *app) serveSignedIn(w http.ResponseWriter, r *http.Request, f Function) 
 	defer cancel()
 	r = r.WithContext(ctx)
 	user := &User{Email: sess.Email, function: f, frame: a.frameFor(sess, f), store: a.store}
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+	if r.Method == http.MethodGet {
 		user.frame.Notice, _ = a.store.Notice.Take(w, r)
 	}
 

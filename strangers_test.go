@@ -132,9 +132,8 @@ func TestDeployedHTTPGoogleEndpointIsAConfigurationProblem(t *testing.T) {
 func issueToken(t *testing.T, e *testEnv) string {
 	t.Helper()
 	verifier := oauth2.GenerateVerifier()
-	client := *e.app.oauth
-	client.Scopes = signInScopes
-	callback, err := e.google.Approve(client.AuthCodeURL("state", oauth2.S256ChallengeOption(verifier)), demoEmail)
+	scope := oauth2.SetAuthURLParam("scope", strings.Join(signInScopes, " "))
+	callback, err := e.google.Approve(e.app.oauth.AuthCodeURL("state", oauth2.S256ChallengeOption(verifier), scope), demoEmail)
 	if err != nil {
 		t.Fatalf("Approve: %v", err)
 	}
