@@ -67,6 +67,7 @@ func (s *Server) parseAuthRequest(q url.Values) (authRequest, *AuthError) {
 		prompt:      q.Get("prompt"),
 		loginHint:   q.Get("login_hint"),
 	}
+	includeGranted := q.Get("include_granted_scopes")
 	fail := func(code, format string, args ...any) (authRequest, *AuthError) {
 		desc := fmt.Sprintf(format, args...)
 		return authRequest{}, &AuthError{
@@ -105,6 +106,13 @@ func (s *Server) parseAuthRequest(q url.Values) (authRequest, *AuthError) {
 		req.offline = true
 	default:
 		return fail("invalid_request", "Invalid access_type: %s", at)
+	}
+	switch includeGranted {
+	case "", "false":
+	case "true":
+		req.includeGranted = true
+	default:
+		return fail("invalid_request", "Invalid include_granted_scopes: %s (true or false expected)", includeGranted)
 	}
 	if req.prompt != "" {
 		for _, p := range strings.Fields(req.prompt) {
@@ -188,19 +196,29 @@ func deniedRedirect(req authRequest) *url.URL {
 	return redirectTo(req, url.Values{"error": {"access_denied"}})
 }
 
-// approve issues a code for account, granting those of the requested
-// scopes that are in granted, and returns the redirect carrying it.
-func (s *Server) approve(req authRequest, account int, granted []string) *url.URL {
-	var scopes []string
+// approve issues a code for account, granting the requested sign-in scopes
+// and those of the other requested scopes that are in ticked, and returns
+// the redirect carrying it. With include_granted_scopes=true, the code also
+// grants every scope the account granted the client before, as Google's
+// incremental authorization does.
+func (s *Server) approve(req authRequest, account int, ticked []string) *url.URL {
+	var consented []string
 	for _, sc := range req.scopes {
-		if slices.Contains(granted, sc) {
-			scopes = append(scopes, sc)
+		if isSignInScope(sc) || slices.Contains(ticked, sc) {
+			consented = append(consented, sc)
 		}
 	}
+	consented = unionScopes(nil, consented)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
 	s.store.sweep(now)
+	rec := s.store.consent(req.clientID, account)
+	scopes := consented
+	if req.includeGranted {
+		scopes = unionScopes(rec.scopes, consented)
+	}
+	rec.scopes = unionScopes(rec.scopes, consented)
 	code := s.store.issueCode(req, account, scopes, now.Add(s.opts.CodeLifetime))
 	s.stats.Consents++
 	return approvedRedirect(req, code, scopes)
@@ -256,7 +274,10 @@ func (s *Server) Approve(authURL string, email string) (callback *url.URL, err e
 // ApproveScopes is Approve for a user who, on a consent screen asking for
 // several scopes, leaves ticked only those in granted: the code, and the
 // tokens it is exchanged for, grant only the requested scopes that are in
-// granted, and the token response's "scope" says so.
+// granted, and the token response's "scope" says so. The requested sign-in
+// scopes (openid, email, profile) are granted whatever granted says, as
+// they have no box; with include_granted_scopes=true, so are the scopes the
+// account granted the client before.
 func (s *Server) ApproveScopes(authURL, email string, granted []string) (*url.URL, error) {
 	return s.approveScopes(authURL, email, granted, false)
 }

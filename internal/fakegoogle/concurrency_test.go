@@ -2,6 +2,7 @@ package fakegoogle_test
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -13,8 +14,17 @@ import (
 func TestConcurrentUsersSeeOnlyTheirOwnLabels(t *testing.T) {
 	t.Parallel()
 	const users = 40
-	h := newHarness(t, fakegoogle.Options{})
-	accounts := h.opts.Accounts
+	// One account each: Google gives an account that consents again a
+	// grant without a refresh token, and revoking ends all its grants.
+	base := fakegoogle.DemoAccounts()
+	var accounts []fakegoogle.Account
+	for i := range users {
+		a := base[i%len(base)]
+		a.Email = fmt.Sprintf("user%d@example.com", i)
+		a.Labels = append(slices.Clone(a.Labels), fakegoogle.Label{ID: "Label_own", Name: "Own label of " + a.Email, Type: "user"})
+		accounts = append(accounts, a)
+	}
+	h := newHarness(t, fakegoogle.Options{Accounts: accounts})
 
 	var wg sync.WaitGroup
 	errs := make(chan error, users)
@@ -22,7 +32,7 @@ func TestConcurrentUsersSeeOnlyTheirOwnLabels(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			acct := accounts[i%len(accounts)]
+			acct := accounts[i]
 			errs <- func() error {
 				u, verifier, state := h.authURL()
 				cb, err := h.srv.Approve(u, acct.Email)

@@ -2,6 +2,7 @@ package fakegoogle
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 )
 
@@ -13,7 +14,8 @@ type consentData struct {
 	RequestID      string
 	Accounts       []accountChoice
 	Scopes         []scopeChoice
-	Choose         bool // several scopes: each gets a box to untick
+	SignIn         []string // what the sign-in scopes allow, when Choose
+	Choose         bool     // several scopes: each but the sign-in ones gets a box to untick
 	Offline        bool
 	RedirectOrigin string
 }
@@ -71,9 +73,20 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	for i, a := range s.opts.Accounts {
 		accounts[i] = accountChoice{ID: "account-" + strconv.Itoa(i), Email: a.Email, Name: a.Name, Checked: i == checked}
 	}
-	scopes := make([]scopeChoice, len(req.scopes))
+	// As on Google's granular consent screen, when several scopes are asked
+	// for each gets a box, but the sign-in ones: signing in grants them.
+	choose := len(req.scopes) > 1
+	var scopes []scopeChoice
+	var signIn []string
 	for i, sc := range req.scopes {
-		scopes[i] = scopeChoice{ID: "scope-" + strconv.Itoa(i), Scope: sc, Words: describeScope(sc)}
+		words := describeScope(sc)
+		if choose && isSignInScope(sc) {
+			if !slices.Contains(signIn, words) {
+				signIn = append(signIn, words)
+			}
+			continue
+		}
+		scopes = append(scopes, scopeChoice{ID: "scope-" + strconv.Itoa(i), Scope: sc, Words: words})
 	}
 	nonce := newNonce()
 	formAction := "'self'"
@@ -88,7 +101,8 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		RequestID:      id,
 		Accounts:       accounts,
 		Scopes:         scopes,
-		Choose:         len(scopes) > 1,
+		SignIn:         signIn,
+		Choose:         choose,
 		Offline:        req.offline,
 		RedirectOrigin: origin,
 	})
@@ -144,7 +158,8 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 	granted := req.scopes
 	if len(req.scopes) > 1 {
 		// With several scopes, each has its own box on the consent page,
-		// as on Google's: only the ticked ones are granted.
+		// as on Google's: only the ticked ones are granted, and the
+		// sign-in ones, which have none.
 		granted = r.PostForm["scope"]
 	}
 	redirect(w, s.approve(req, account, granted).String())

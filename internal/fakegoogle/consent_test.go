@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -274,5 +275,46 @@ func TestConsentPageLetsThePersonUntickScopesWhenSeveralAreAsked(t *testing.T) {
 	cb, err := url.Parse(answer.Header.Get("Location"))
 	if err != nil || cb.Query().Get("scope") != drive {
 		t.Fatalf("callback %q, want only %s granted", answer.Header.Get("Location"), drive)
+	}
+}
+
+func TestSignInScopesAreGrantedWithoutABox(t *testing.T) {
+	t.Parallel()
+	const drive = "https://www.googleapis.com/auth/drive.metadata.readonly"
+	h := newHarness(t, fakegoogle.Options{}, "openid", "email", "https://www.googleapis.com/auth/gmail.readonly", drive)
+	authURL, _, _ := h.authURL(oauth2.SetAuthURLParam("prompt", "select_account"))
+	resp, err := h.ts.Client().Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	boxes := regexp.MustCompile(`type="checkbox" name="scope" id="[^"]+" value="([^"]+)"`).FindAllStringSubmatch(string(page), -1)
+	var boxed []string
+	for _, b := range boxes {
+		boxed = append(boxed, b[1])
+	}
+	if want := []string{"https://www.googleapis.com/auth/gmail.readonly", drive}; !slices.Equal(boxed, want) {
+		t.Errorf("boxes for %q, want %q only", boxed, want)
+	}
+	if !strings.Contains(string(page), "<li>See your primary Google Account email address</li>") {
+		t.Errorf("the page does not say that signing in shares the address:\n%s", page)
+	}
+	request := regexp.MustCompile(`name="request" value="([^"]+)"`).FindStringSubmatch(string(page))
+	if resp.StatusCode != http.StatusOK || request == nil {
+		t.Fatalf("consent page %d without a request id", resp.StatusCode)
+	}
+	client := h.noRedirect()
+	// Every box unticked: signing in still grants the sign-in scopes.
+	answer, err := client.PostForm(h.ts.URL+fakegoogle.DecisionPath, url.Values{
+		"request": {request[1]}, "decision": {"allow"}, "account": {"bob@example.org"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer.Body.Close()
+	cb, err := url.Parse(answer.Header.Get("Location"))
+	if want := "openid https://www.googleapis.com/auth/userinfo.email"; err != nil || cb.Query().Get("scope") != want {
+		t.Errorf("callback %q, want scope %q", answer.Header.Get("Location"), want)
 	}
 }

@@ -133,6 +133,7 @@ type Server struct {
 	accounts     []*accountState     // Options.Accounts, as API methods changed them
 	apiRoutes    map[string]*api     // the API methods served, by pattern
 	apiMethods   map[string][]string // the methods of apiRoutes, by path
+	idKey        []byte              // signs ID tokens
 }
 
 // New returns a Server configured by opts, with defaults for zero fields.
@@ -143,6 +144,7 @@ func New(opts Options) *Server {
 		store:      newStore(),
 		apiRoutes:  map[string]*api{},
 		apiMethods: map[string][]string{},
+		idKey:      []byte(randomToken("")),
 	}
 	for _, a := range cloneAccounts(s.opts.Accounts) {
 		s.accounts = append(s.accounts, &accountState{Account: a})

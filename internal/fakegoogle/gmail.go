@@ -89,7 +89,7 @@ func (s *Server) authorizeAPI(w http.ResponseWriter, r *http.Request, allowed []
 	var account int
 	var scopes []string
 	if live {
-		account, scopes = at.grant.account, at.grant.scopes
+		account, scopes = at.grant.account, at.scopes
 	}
 	s.mu.Unlock()
 	if !live {

@@ -6,8 +6,10 @@ import (
 
 // handleRevoke serves the revocation endpoint. The token comes in the form
 // body or, as Google also allows, in the query. Like Google, revoking either
-// an access token or a refresh token revokes the whole grant: the refresh
-// token and every access token issued with it.
+// an access token or a refresh token removes the client's access to the
+// account: every refresh and access token the account's consents to the
+// client produced stop working, and the next consent is a first one (with a
+// refresh token, and without the scopes granted before).
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		w.Header().Set("Allow", "GET, POST")
@@ -55,7 +57,7 @@ func (s *Server) revoke(token string) bool {
 	if g == nil || g.revoked {
 		return false
 	}
-	g.revoked = true
+	s.store.revokeAccess(g)
 	s.stats.Revocations++
 	return true
 }

@@ -51,3 +51,52 @@ func hasAnyScope(granted, allowed []string) bool {
 	}
 	return false
 }
+
+// Google's sign-in scopes. They are not boxes on the consent page: signing
+// in grants them. The token response names "email" and "profile" by their
+// URLs.
+const (
+	openIDScope = "openid"
+	// UserinfoEmailScope is the name a grant gives the "email" scope.
+	UserinfoEmailScope   = "https://www.googleapis.com/auth/userinfo.email"
+	userinfoProfileScope = "https://www.googleapis.com/auth/userinfo.profile"
+)
+
+// scopeAliases are the short names of sign-in scopes, by the name Google
+// gives them in a grant.
+var scopeAliases = map[string]string{
+	"email":   UserinfoEmailScope,
+	"profile": userinfoProfileScope,
+}
+
+// canonicalScope returns the name Google gives scope in a grant.
+func canonicalScope(scope string) string {
+	if c, ok := scopeAliases[scope]; ok {
+		return c
+	}
+	return scope
+}
+
+// isSignInScope reports whether scope is one of the sign-in scopes that a
+// consent always grants.
+func isSignInScope(scope string) bool {
+	switch canonicalScope(scope) {
+	case openIDScope, UserinfoEmailScope, userinfoProfileScope:
+		return true
+	}
+	return false
+}
+
+// unionScopes returns a new slice with the scopes of a, then those of b
+// that a lacks, each once, by their canonical names.
+func unionScopes(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	for _, list := range [][]string{a, b} {
+		for _, sc := range list {
+			if sc = canonicalScope(sc); !slices.Contains(out, sc) {
+				out = append(out, sc)
+			}
+		}
+	}
+	return out
+}

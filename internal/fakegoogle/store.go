@@ -3,6 +3,8 @@ package fakegoogle
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -17,6 +19,15 @@ type authRequest struct {
 	offline     bool   // access_type=offline
 	prompt      string
 	loginHint   string
+	// includeGranted is include_granted_scopes=true: the grant adds the
+	// scopes the account granted the client before.
+	includeGranted bool
+}
+
+// forceConsent reports whether the request has prompt=consent, which gets
+// a new refresh token even when the account has one for the client.
+func (r authRequest) forceConsent() bool {
+	return slices.Contains(strings.Fields(r.prompt), "consent")
 }
 
 // pendingConsent is an authorization request waiting for Allow or Deny.
@@ -47,9 +58,27 @@ type grant struct {
 	revoked      bool
 }
 
+// consentKey names what one account granted one client.
+type consentKey struct {
+	clientID string
+	account  int
+}
+
+// consentRecord is what an account has granted a client so far, as Google
+// remembers it until the access is revoked: every scope it consented to,
+// the grant holding the refresh token (Google issues one at the first
+// consent only, or with prompt=consent), and every grant, so that a
+// revocation ends them all.
+type consentRecord struct {
+	scopes  []string
+	refresh *grant
+	grants  []*grant
+}
+
 // accessToken is an issued access token.
 type accessToken struct {
 	grant         *grant
+	scopes        []string // the grant's scopes when it was issued
 	expires       time.Time
 	forcedExpired bool // set by ExpireAccessTokens
 }
@@ -61,16 +90,18 @@ type store struct {
 	codes     map[string]*authCode
 	access    map[string]*accessToken
 	refresh   map[string]*grant
+	consents  map[consentKey]*consentRecord
 	secrets   []string // every credential ever issued, for Secrets
 	lastSweep time.Time
 }
 
 func newStore() store {
 	return store{
-		pending: make(map[string]*pendingConsent),
-		codes:   make(map[string]*authCode),
-		access:  make(map[string]*accessToken),
-		refresh: make(map[string]*grant),
+		pending:  make(map[string]*pendingConsent),
+		codes:    make(map[string]*authCode),
+		access:   make(map[string]*accessToken),
+		refresh:  make(map[string]*grant),
+		consents: make(map[consentKey]*consentRecord),
 	}
 }
 
@@ -140,10 +171,36 @@ func (st *store) newGrant(clientID string, account int, scopes []string, offline
 // issueAccess stores and returns a new access token of grant g.
 func (st *store) issueAccess(g *grant, expires time.Time) string {
 	tok := randomToken(accessPrefix)
-	st.access[tok] = &accessToken{grant: g, expires: expires}
+	st.access[tok] = &accessToken{grant: g, scopes: g.scopes, expires: expires}
 	g.accessTokens = append(g.accessTokens, tok)
 	st.secrets = append(st.secrets, tok)
 	return tok
+}
+
+// consent returns the record of what account granted clientID, creating an
+// empty one.
+func (st *store) consent(clientID string, account int) *consentRecord {
+	k := consentKey{clientID, account}
+	rec, ok := st.consents[k]
+	if !ok {
+		rec = &consentRecord{}
+		st.consents[k] = rec
+	}
+	return rec
+}
+
+// revokeAccess ends everything the account of grant g granted its client,
+// as Google's revocation does: every grant, every token, and the record, so
+// that the next consent is a first one again.
+func (st *store) revokeAccess(g *grant) {
+	g.revoked = true
+	k := consentKey{g.clientID, g.account}
+	if rec, ok := st.consents[k]; ok {
+		for _, other := range rec.grants {
+			other.revoked = true
+		}
+		delete(st.consents, k)
+	}
 }
 
 // grantOf returns the grant a code, access token or refresh token belongs

@@ -17,6 +17,7 @@ type tokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope"`
 	TokenType    string `json:"token_type"`
+	IDToken      string `json:"id_token,omitempty"`
 }
 
 // tokenError is a failed token request: an HTTP status and an OAuth error.
@@ -160,7 +161,20 @@ func (s *Server) exchangeCode(clientID string, form url.Values) (*tokenResponse,
 		return nil, invalidGrant("Invalid code verifier.")
 	}
 	ac.used = true
-	g := s.store.newGrant(clientID, ac.account, ac.scopes, ac.req.offline)
+	// Google sends a refresh token at the account's first consent to the
+	// client, or with prompt=consent; a later grant has none, and the
+	// refresh token issued before covers its scopes too.
+	rec := s.store.consent(clientID, ac.account)
+	hasRefresh := rec.refresh != nil && !rec.refresh.revoked
+	offline := ac.req.offline && (!hasRefresh || ac.req.forceConsent())
+	g := s.store.newGrant(clientID, ac.account, ac.scopes, offline)
+	rec.grants = append(rec.grants, g)
+	switch {
+	case offline:
+		rec.refresh = g
+	case hasRefresh && ac.req.includeGranted:
+		rec.refresh.scopes = unionScopes(rec.refresh.scopes, g.scopes)
+	}
 	ac.grant = g
 	access := s.store.issueAccess(g, now.Add(s.opts.AccessTokenLifetime))
 	s.stats.CodeExchanges++
@@ -170,6 +184,7 @@ func (s *Server) exchangeCode(clientID string, form url.Values) (*tokenResponse,
 		RefreshToken: g.refreshToken,
 		Scope:        strings.Join(g.scopes, " "),
 		TokenType:    "Bearer",
+		IDToken:      s.idToken(g, access, now),
 	}, nil
 }
 
@@ -182,7 +197,9 @@ func pkceMatches(verifier, challenge string) bool {
 }
 
 // refreshGrant runs the refresh_token grant. Like Google, the answer does not
-// repeat the refresh token.
+// repeat the refresh token, and has the scopes of the grant: those of the
+// consent that issued the refresh token, plus those of the later consents
+// with include_granted_scopes=true.
 func (s *Server) refreshGrant(clientID string, form url.Values) (*tokenResponse, *tokenError) {
 	rt := form.Get("refresh_token")
 	if rt == "" {
@@ -194,12 +211,14 @@ func (s *Server) refreshGrant(clientID string, form url.Values) (*tokenResponse,
 	if !ok || g.revoked || g.clientID != clientID {
 		return nil, invalidGrant("Token has been expired or revoked.")
 	}
-	access := s.store.issueAccess(g, s.now().Add(s.opts.AccessTokenLifetime))
+	now := s.now()
+	access := s.store.issueAccess(g, now.Add(s.opts.AccessTokenLifetime))
 	s.stats.Refreshes++
 	return &tokenResponse{
 		AccessToken: access,
 		ExpiresIn:   int(s.opts.AccessTokenLifetime.Seconds()),
 		Scope:       strings.Join(g.scopes, " "),
 		TokenType:   "Bearer",
+		IDToken:     s.idToken(g, access, now),
 	}, nil
 }
