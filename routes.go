@@ -17,6 +17,11 @@ type Function struct {
 	// Scopes are the OAuth scopes the function needs from the user.
 	// oauth2init asks for the union of every function's scopes.
 	Scopes []string
+	// Services are the Google API services the function calls, by their
+	// service names (gmail.googleapis.com): deploy.sh checks that they are
+	// enabled in the project of the OAuth client. Nil for a function that
+	// calls no Google API of its own.
+	Services []string
 }
 
 // Functions returns every function of the app, in registration order. It is
@@ -25,7 +30,7 @@ func Functions() []Function {
 	return []Function{
 		{Name: "oauth2init", Handler: OAuth2Init},
 		{Name: "oauth2callback", Handler: OAuth2Callback},
-		{Name: "listlabels", Handler: ListLabels, Scopes: []string{gmail.GmailReadonlyScope}},
+		{Name: "listlabels", Handler: ListLabels, Scopes: []string{gmail.GmailReadonlyScope}, Services: []string{"gmail.googleapis.com"}},
 		{Name: "signout", Handler: SignOut},
 	}
 }
