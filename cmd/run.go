@@ -30,7 +30,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	flags := flag.NewFlagSet("cmd", flag.ContinueOnError)
 	flags.SetOutput(io.Discard)
 	demo := flags.Bool("demo", false, "also run an emulator of Google's sign-in and Gmail, and configure the app to use it")
-	list := flags.Bool("functions", false, "print the name of every function of the app, one per line, and exit")
+	list := flags.Bool("functions", false, "print every function of the app, one per line: its name, then the Google API\nservices it calls, separated by spaces; and exit")
 	hostFlag := flags.String("host", "", "address to listen on: an IP address, localhost, or 0.0.0.0 for every interface\n(default $HOST, else localhost: 127.0.0.1, and ::1 where there is IPv6)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if *list {
 		for _, f := range oauthgmail.Functions() {
-			fmt.Fprintln(stdout, f.Name)
+			fmt.Fprintln(stdout, strings.Join(append([]string{f.Name}, f.Services...), " "))
 		}
 		return nil
 	}

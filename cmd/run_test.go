@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -416,17 +417,30 @@ func TestHelpPrintsUsageToStdoutAndExitsZero(t *testing.T) {
 	}
 }
 
-func TestFunctionsFlagListsTheRouteTable(t *testing.T) {
+// deploy.sh reads -functions: one line per function, its name and then the
+// Google API services it calls, each separated by one space.
+func TestFunctionsFlagListsEachFunctionWithItsServices(t *testing.T) {
 	var stdout strings.Builder
 	if err := run(context.Background(), []string{"-functions"}, func(string) string { return "" }, &stdout, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var want []string
 	for _, f := range oauthgmail.Functions() {
-		want = append(want, f.Name)
+		line := f.Name
+		for _, service := range f.Services {
+			line += " " + service
+		}
+		want = append(want, line)
 	}
-	if got := strings.Fields(stdout.String()); strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Fatalf("-functions printed %q, want %q", got, want)
+	got := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("-functions printed\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The Gmail labels function calls Gmail, and the sign-in functions no Google API of their own.
+	for _, line := range []string{"listlabels gmail.googleapis.com", "oauth2init", "oauth2callback"} {
+		if !slices.Contains(got, line) {
+			t.Errorf("-functions printed no line %q:\n%s", line, stdout.String())
+		}
 	}
 }
 

@@ -208,6 +208,9 @@ func buildLikeBuildpack(root string, upload []string, dir, goTool string) (*func
 	}
 	if _, err := os.Stat(filepath.Join(b.source, "go.sum")); err != nil {
 		if err := timed("go mod tidy, for want of a go.sum", func() error {
+			if err := fillModuleCache(goTool, root); err != nil {
+				return err
+			}
 			_, err := goRun("go mod tidy", "mod", "tidy")
 			return err
 		}); err != nil {
@@ -242,6 +245,9 @@ func buildLikeBuildpack(root string, upload []string, dir, goTool string) (*func
 		return nil, err
 	}
 
+	if err := timed("fill the module cache", func() error { return fillModuleCache(goTool, root) }); err != nil {
+		return nil, err
+	}
 	modBefore, sumBefore := nonEmptyLines(filepath.Join(b.source, "go.mod")), nonEmptyLines(filepath.Join(b.source, "go.sum"))
 	if err := timed("go mod tidy", func() error {
 		_, err := goRun("go mod tidy", "mod", "tidy")
@@ -402,6 +408,35 @@ func buildEnvironment(goTool string) ([]string, error) {
 	return append(env, "GOENV=off", "GOTOOLCHAIN=local", "GOPROXY=off", "GOSUMDB=off",
 		"GOMODCACHE="+caches[0], "GOCACHE="+caches[1]), nil
 }
+
+// fillModuleCache makes sure, once per test binary, that the module cache holds what the build's
+// go mod tidy loads, which a fresh machine's cache does not: go test downloaded only what the tests
+// build, and tidy also loads, for instance, the modules of the tests of the packages the function
+// imports. It runs go mod tidy -diff in the repository root (whose packages include every uploaded
+// one), which changes no file, with the go command's own settings (GOPROXY, GOSUMDB, GOENV's file):
+// with a full cache it reaches no network; otherwise it downloads what is missing, checked against
+// go.sum as usual. When it cannot, the error says in one line what to run.
+func fillModuleCache(goTool, root string) error {
+	cacheOnce.Do(func() {
+		cmd := exec.Command(goTool, "mod", "tidy", "-diff")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOWORK=off")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		// Exit status 1 with nothing on stderr: the repository's go.mod or go.sum is not tidy,
+		// which TestBuildpackTidyNeedsNothingBeyondTheUploadedGoSum reports.
+		if err := cmd.Run(); err != nil && strings.TrimSpace(stderr.String()) != "" {
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			cacheErr = fmt.Errorf("the module cache lacks modules that the buildpack's go mod tidy loads, and they could not be downloaded (%s): run `go mod download all` in the repository where the Go module proxy is reachable, then run the tests again", strings.TrimSpace(lines[len(lines)-1]))
+		}
+	})
+	return cacheErr
+}
+
+var (
+	cacheOnce sync.Once
+	cacheErr  error
+)
 
 // nonEmptyLines returns the non-blank lines of a file, trimmed; none when it cannot be read.
 func nonEmptyLines(path string) []string {

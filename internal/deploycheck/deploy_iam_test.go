@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// buildRoles are what a Cloud Functions build needs from its service account: write the build's
-// log, push the image to Artifact Registry, read the uploaded source from Cloud Storage.
-var buildRoles = []string{"roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectViewer"}
+// buildRoles are what a Cloud Functions build needs from its service account, as Google's page on
+// the Cloud Run build service account names it: Cloud Run Builder (write the build's log, push the
+// image to Artifact Registry, read the uploaded source from Cloud Storage), and nothing broader.
+var buildRoles = []string{"roles/run.builder"}
 
 // bindingsOf returns the roles member has in an IAM policy file of the stub, sorted.
 func bindingsOf(policy, member string) []string {
@@ -94,15 +95,20 @@ func TestOnlyMissingBuildRolesAreGranted(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t)
 	s.deploy()
-	s.writeState("project-bindings", "serviceAccount:"+buildAccount+" "+buildRoles[0]+"\n"+
-		"serviceAccount:"+buildAccount+" "+buildRoles[2]+"\n")
+	// The build account lost Cloud Run Builder, and has some other role.
+	s.writeState("project-bindings", "serviceAccount:"+buildAccount+" roles/logging.logWriter\n")
 	s.clearLog()
 	s.deploy()
 	granted := matching(s.logLines(), "add-iam-policy-binding ")
 	want := "gcloud projects add-iam-policy-binding " + project + " --member=serviceAccount:" + buildAccount +
-		" --role=" + buildRoles[1] + " --condition=None --format=none"
+		" --role=roles/run.builder --condition=None --format=none"
 	if !slices.Equal(granted, []string{want}) {
-		t.Errorf("after one role was removed, deploy.sh granted %q, want only %q", granted, want)
+		t.Errorf("after Cloud Run Builder was removed, deploy.sh granted %q, want only %q", granted, want)
+	}
+	s.clearLog()
+	s.deploy()
+	if granted := matching(s.logLines(), "add-iam-policy-binding "); len(granted) != 0 {
+		t.Errorf("with every role in effect, deploy.sh granted %q, want nothing", granted)
 	}
 }
 
@@ -180,29 +186,148 @@ func TestWaitsForIAMToKnowANewAccount(t *testing.T) {
 	}
 }
 
-// A failure that is not IAM's delay stops at once, with gcloud's error and a pointer to the README.
-func TestAnIAMRefusalStopsAtOnce(t *testing.T) {
+// firstDeployRoles are what the message to a deployer who may not grant roles names.
+var firstDeployRoles = []string{"Owner", "Project IAM Admin", "Service Account Admin", "Secret Manager Admin"}
+
+// A refusal to grant, which is not IAM's delay, stops at once with one message that says which
+// roles a first deploy needs, in place of gcloud's raw error.
+func TestAnIAMRefusalStopsAtOnceNamingTheRolesAFirstDeployNeeds(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		setup func(s *sandbox)
+	}{
+		{
+			name:  "an Editor",
+			setup: func(s *sandbox) { s.writeState("project-bindings", "user:"+deployer+" roles/editor\n") },
+		},
+		{
+			name:  "someone refused the project's policy",
+			setup: func(s *sandbox) { s.writeState("project-policy-denied", "") },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newSandbox(t)
+			tt.setup(s)
+			r := s.run("--project", project, "--region", region)
+			if r.exitCode == 0 {
+				t.Fatalf("deploy.sh succeeded though it may not change the project's IAM policy:\n%s", r)
+			}
+			var errors []string
+			for _, line := range strings.Split(r.stderr, "\n") {
+				if strings.Contains(line, "error") || strings.Contains(line, "ERROR") {
+					errors = append(errors, line)
+				}
+			}
+			if len(errors) != 1 {
+				t.Fatalf("stderr has %d error lines, want one clear message:\n%s", len(errors), r.stderr)
+			}
+			for _, want := range append(slices.Clone(firstDeployRoles), "Editor is not enough", "gcloud projects add-iam-policy-binding", "If the deploy fails") {
+				if !strings.Contains(errors[0], want) {
+					t.Errorf("the error lacks %q:\n%s", want, errors[0])
+				}
+			}
+			if sleeps := s.sleeps(); len(sleeps) != 0 {
+				t.Errorf("deploy.sh slept %v seconds, want no retry: a refusal is not IAM's delay", sleeps)
+			}
+			if deploys := matching(s.logLines(), "gcloud functions deploy "); len(deploys) != 0 {
+				t.Errorf("deploy.sh deployed %d functions, want none", len(deploys))
+			}
+		})
+	}
+}
+
+// An Editor may deploy functions but not grant roles: once an Owner has deployed the app, an
+// Editor's runs grant nothing, since every grant is in effect, and work.
+func TestAnEditorRedeploysAfterAnOwnersFirstDeploy(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t)
-	s.writeState("project-policy-denied", "")
-	r := s.run("--project", project, "--region", region)
-	if r.exitCode == 0 {
-		t.Fatalf("deploy.sh succeeded though it may not change the project's IAM policy:\n%s", r)
+	s.writeState("project-bindings", "user:"+deployer+" roles/owner\n")
+	s.deploy()
+	policy := strings.Replace(s.readState("project-bindings"), "user:"+deployer+" roles/owner", "user:"+deployer+" roles/editor", 1)
+	s.writeState("project-bindings", policy)
+	s.writeRepo("function.go", "package fixture\n\nconst changed = true\n")
+	s.clearLog()
+	r := s.deploy()
+	if deploys := matching(s.logLines(), "gcloud functions deploy "); len(deploys) != len(functionNames) {
+		t.Errorf("the Editor's run redeployed %d functions, want %d:\n%s", len(deploys), len(functionNames), r)
 	}
-	for _, want := range []string{
-		"PERMISSION_DENIED",
-		"gcloud projects add-iam-policy-binding failed (the error is above)",
-		"If the deploy fails",
-	} {
+	if granted := matching(s.logLines(), "-iam-policy-binding "); len(granted) != 0 {
+		t.Errorf("the Editor's run tried to grant %q, want nothing: every grant is in effect", granted)
+	}
+}
+
+// Right after an account is created, IAM may answer calls on it "denied ... (or it may not
+// exist)": deploy.sh tries again, for an account it created, and only for one.
+func TestMayNotExistIsRetriedOnlyForAnAccountThisRunCreated(t *testing.T) {
+	t.Parallel()
+	t.Run("an account this run created: retried, then deployed", func(t *testing.T) {
+		t.Parallel()
+		s := newSandbox(t)
+		s.writeState("iam-lag", "2\n")
+		s.writeState("iam-lag-denied", "")
+		r := s.run("--project", project, "--region", region)
+		if r.exitCode != 0 {
+			t.Fatalf("deploy.sh failed, want retries until IAM knows the new accounts:\n%s", r)
+		}
+		if !strings.Contains(r.stderr, "(or it may not exist)") || len(s.sleeps()) < 3 {
+			t.Errorf("want IAM's \"may not exist\" answers retried (slept %v):\n%s", s.sleeps(), r.stderr)
+		}
+	})
+	t.Run("an account that existed before the run: a refusal, not retried", func(t *testing.T) {
+		t.Parallel()
+		s := newSandbox(t)
+		s.deploy()
+		s.writeState("service-accounts/"+serviceAccount, "")
+		s.writeState("iam-lag-denied", "")
+		s.writeState("iam-unknown/"+serviceAccount, "1000\n")
+		s.clearLog()
+		r := s.run("--project", project, "--region", region)
+		if sleeps := s.sleeps(); len(sleeps) != 0 {
+			t.Errorf("deploy.sh slept %v seconds, want no retry for an account it did not create:\n%s", sleeps, r)
+		}
+		if !strings.Contains(r.stderr, "cannot read the IAM policy of "+serviceAccount) {
+			t.Errorf("stderr lacks a note that the account's policy could not be read:\n%s", r.stderr)
+		}
+	})
+}
+
+// IAM's describe may not find an account that its create then finds: that is the account, ready.
+func TestACreateThatFindsTheAccountIsSuccess(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	s.writeState("service-accounts/"+buildAccount, "")
+	s.writeState("hidden-accounts", buildAccount+"\n")
+	r := s.deploy()
+	if created := matching(s.logLines(), "gcloud iam service-accounts create gcf-oauth-gmail-build "); len(created) != 1 {
+		t.Fatalf("deploy.sh ran %q, want one create of the build account", created)
+	}
+	if !strings.Contains(r.stderr, "service account "+buildAccount+" already exists: using it") {
+		t.Errorf("stderr lacks a note that the account exists:\n%s", r.stderr)
+	}
+	if deploys := matching(s.logLines(), "gcloud functions deploy "); len(deploys) != len(functionNames) {
+		t.Errorf("%d functions deployed, want %d", len(deploys), len(functionNames))
+	}
+}
+
+// An earlier deploy.sh granted three broader roles: a run says how to remove them, and grants
+// only Cloud Run Builder.
+func TestTheBroaderRolesOfAnEarlierVersionAreNamed(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	s.deploy()
+	old := []string{"roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectViewer"}
+	for _, role := range old {
+		policy := s.readState("project-bindings") + "serviceAccount:" + buildAccount + " " + role + "\n"
+		s.writeState("project-bindings", policy)
+	}
+	r := s.deploy()
+	for _, want := range append(old, "gcloud projects remove-iam-policy-binding "+project+" --member=serviceAccount:"+buildAccount) {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
-	}
-	if sleeps := s.sleeps(); len(sleeps) != 0 {
-		t.Errorf("deploy.sh slept %v seconds, want no retry: a refusal is not IAM's delay", sleeps)
-	}
-	if deploys := matching(s.logLines(), "gcloud functions deploy "); len(deploys) != 0 {
-		t.Errorf("deploy.sh deployed %d functions, want none", len(deploys))
 	}
 }
 

@@ -26,7 +26,7 @@ func TestRefusesToShareTheOriginWithOtherFunctions(t *testing.T) {
 			name: "a function the app no longer has counts as another",
 			setup: func(s *sandbox) {
 				s.deploy()
-				s.setFunctions(functionNames[1:]...)
+				s.setFunctions(functionLines[1:]...)
 			},
 			wantRefusal: true,
 		},
@@ -125,7 +125,7 @@ func TestGmailAPIIsCheckedInTheOAuthClientsProject(t *testing.T) {
 			setup:       func(s *sandbox) { s.writeState("projects/"+owner+"/enabled-services", "iam.googleapis.com\n") },
 			wantChecked: true,
 			wantStderr: []string{
-				"error: the Gmail API is not enabled in project " + owner,
+				"error: API(s) not enabled in project " + owner + ", where the OAuth client",
 				"gcloud services enable gmail.googleapis.com --project=" + owner,
 			},
 		},

@@ -34,8 +34,8 @@ func (s *sandbox) deployTimes() []deployTime {
 	return times
 }
 
-// tableRow matches a row of the summary table: function, result, URL.
-var tableRow = regexp.MustCompile(`(?m)^(\S+)\s+(deployed|unchanged|failed|dry run)\s+(https://\S+)$`)
+// tableRow matches a row of the summary table: function, result, URL, and the check from outside.
+var tableRow = regexp.MustCompile(`(?m)^(\S+)\s+(deployed|unchanged|failed|dry run|made public|private)\s+(https://\S+)\s+(\S.*)$`)
 
 func summaryTable(stdout string) map[string][2]string {
 	rows := map[string][2]string{}
@@ -45,20 +45,50 @@ func summaryTable(stdout string) map[string][2]string {
 	return rows
 }
 
+// summaryChecks returns the check column of the summary table, by function.
+func summaryChecks(stdout string) map[string]string {
+	checks := map[string]string{}
+	for _, m := range tableRow.FindAllStringSubmatch(stdout, -1) {
+		checks[m[1]] = m[4]
+	}
+	return checks
+}
+
+// overlapping reports whether every deploy of times started before any of them ended.
+func overlapping(times []deployTime) bool {
+	lastStart, firstEnd := times[0].start, times[0].end
+	for _, d := range times {
+		lastStart, firstEnd = max(lastStart, d.start), min(firstEnd, d.end)
+	}
+	return lastStart < firstEnd
+}
+
+// The first deploy of functions in a project and region creates the gcf-artifacts repository, and
+// deploys that create it at once can fail (the stub fails them as Cloud Functions does): while no
+// function of the app exists, the first one deploys alone.
 func TestFunctionsDeployConcurrentlyUnlessSequential(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name           string
-		args           []string
-		wantConcurrent bool
+		name     string
+		args     []string
+		redeploy bool // the functions exist, and the source changed
+		// want is how the deploys ran: "first alone, then the others at once", "all at once",
+		// or "one after the other".
+		want string
 	}{
-		{name: "by default, all at once", wantConcurrent: true},
-		{name: "--sequential, one after the other", args: []string{"--sequential"}},
+		{name: "a first deploy: the first function alone, then the others at once", want: "first alone, then the others at once"},
+		{name: "a redeploy: all at once", redeploy: true, want: "all at once"},
+		{name: "--sequential: one after the other", args: []string{"--sequential"}, want: "one after the other"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := newSandbox(t)
+			if tt.redeploy {
+				s.deploy()
+				s.removeState("deploy-times")
+				s.writeRepo("function.go", "package fixture\n\nconst changed = true\n")
+			}
 			s.env = append(s.env, "GCLOUD_STUB_DEPLOY_DELAY=1")
 			r := s.deploy(tt.args...)
 
@@ -66,17 +96,25 @@ func TestFunctionsDeployConcurrentlyUnlessSequential(t *testing.T) {
 			if len(times) != len(functionNames) {
 				t.Fatalf("the stub timed %d deploys, want %d", len(times), len(functionNames))
 			}
-			// All at once: every deploy started before any ended. One at a time: each started after
-			// the one before it ended.
 			slices.SortFunc(times, func(a, b deployTime) int { return int((a.start - b.start) * 1e6) })
-			lastStart, firstEnd := times[len(times)-1].start, times[0].end
-			for _, d := range times {
-				firstEnd = min(firstEnd, d.end)
-			}
-			if concurrent := lastStart < firstEnd; concurrent != tt.wantConcurrent {
-				t.Errorf("all deploys overlapped: %v, want %v: %+v", concurrent, tt.wantConcurrent, times)
-			}
-			if !tt.wantConcurrent {
+			switch tt.want {
+			case "all at once":
+				if !overlapping(times) {
+					t.Errorf("the deploys did not all overlap, want all at once: %+v", times)
+				}
+			case "first alone, then the others at once":
+				if times[0].name != functionNames[0] {
+					t.Errorf("%s deployed first, want %s, the first function of the runner's list", times[0].name, functionNames[0])
+				}
+				for _, d := range times[1:] {
+					if d.start < times[0].end {
+						t.Errorf("%s started before %s, the first deploy, ended", d.name, times[0].name)
+					}
+				}
+				if len(times) > 2 && !overlapping(times[1:]) {
+					t.Errorf("the deploys after the first did not all overlap, want them at once: %+v", times[1:])
+				}
+			case "one after the other":
 				for i := 1; i < len(times); i++ {
 					if times[i].start < times[i-1].end {
 						t.Errorf("--sequential: %s started before %s ended", times[i].name, times[i-1].name)
@@ -98,6 +136,23 @@ func TestFunctionsDeployConcurrentlyUnlessSequential(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Without the first deploy alone, the stub's deploys race to create the repository as Cloud
+// Functions' do, and some fail: this is what the order above prevents. Here a function of the app
+// exists but the repository does not (as the stub plays it), so deploy.sh deploys all at once.
+func TestStubFailsFirstDeploysThatRaceToCreateTheRepository(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	s.env = append(s.env, "GCLOUD_STUB_DEPLOY_DELAY=1")
+	s.addForeignFunction(functionNames[0], region)
+	r := s.run("--project", project, "--region", region)
+	if r.exitCode == 0 {
+		t.Fatalf("deploy.sh deployed every function at once on a project without the repository, want the stub to fail all but one:\n%s", r)
+	}
+	if !strings.Contains(r.stderr, "Unable to retrieve the repository metadata") {
+		t.Errorf("stderr lacks the stub's failure of a racing deploy:\n%s", r.stderr)
 	}
 }
 

@@ -3,9 +3,74 @@ package deploycheck
 import (
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
+
+// ageCookieKey makes every version of the cookie key as old as age, as Secret Manager would tell.
+func (s *sandbox) ageCookieKey(age time.Duration) {
+	s.t.Helper()
+	stored := time.Now().Add(-age).UTC().Format("2006-01-02T15:04:05.000000Z")
+	for n := range s.secretVersions(cookieKeyName) {
+		s.writeState(filepath.Join("secrets", cookieKeyName, "created", strconv.Itoa(n+1)), stored+"\n")
+	}
+}
+
+// A browser keeps the session cookie 48 hours, so the key before the current one must stay that
+// long after a rotation: a rotation within 48 hours of the last one would drop a key that cookies
+// still need, and is refused unless the key leaked.
+func TestRotationWithinTheCookiesLifeIsRefusedUnlessTheKeyLeaked(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		age        time.Duration // of the key in use
+		args       []string
+		wantRotate bool
+	}{
+		{name: "the key in use is 47 h old: refused", age: 47 * time.Hour},
+		{name: "the key in use is 49 h old: rotated", age: 49 * time.Hour, wantRotate: true},
+		{name: "the key in use is an hour old, and leaked: rotated", age: time.Hour, args: []string{"--key-leaked"}, wantRotate: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newSandbox(t)
+			s.deploy()
+			s.deploy("--rotate-cookie-key", "--key-leaked")
+			s.ageCookieKey(tt.age)
+			s.clearLog()
+			r := s.run(append([]string{"--project", project, "--region", region, "--rotate-cookie-key"}, tt.args...)...)
+			versions := len(s.secretVersions(cookieKeyName))
+			if tt.wantRotate {
+				if r.exitCode != 0 || versions != 3 {
+					t.Fatalf("want a rotation (3 key versions), got %d versions:\n%s", versions, r)
+				}
+				return
+			}
+			if r.exitCode == 0 {
+				t.Fatalf("deploy.sh rotated a key %v old, want a refusal:\n%s", tt.age, r)
+			}
+			for _, want := range []string{"refusing to rotate the cookie key", "48 h", "--key-leaked"} {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			if changed := changes(s.logLines()); len(changed) != 0 || versions != 2 {
+				t.Errorf("a refused rotation changed %q (%d key versions), want no change", changed, versions)
+			}
+		})
+	}
+	t.Run("--key-leaked alone is an error", func(t *testing.T) {
+		t.Parallel()
+		s := newSandbox(t)
+		r := s.run("--project", project, "--region", region, "--key-leaked")
+		if r.exitCode == 0 || !strings.Contains(r.stderr, "--key-leaked goes with --rotate-cookie-key") {
+			t.Errorf("want a refusal of --key-leaked without --rotate-cookie-key, got:\n%s", r)
+		}
+	})
+}
 
 // mountedCookieKeys returns the cookie key versions a deployed function mounts, as
 // COOKIE_SECRET and COOKIE_SECRET_PREVIOUS ("" for none).
@@ -110,6 +175,9 @@ func TestCookieKeyRotation(t *testing.T) {
 			for _, st := range sc.steps {
 				if st.before != nil {
 					st.before(s)
+				}
+				if slices.Contains(st.args, "--rotate-cookie-key") {
+					s.ageCookieKey(49 * time.Hour) // rotations two days apart
 				}
 				s.clearLog()
 				r := s.run(append([]string{"--project", project, "--region", region}, st.args...)...)

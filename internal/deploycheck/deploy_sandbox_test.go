@@ -34,9 +34,11 @@ const (
 )
 
 var (
-	// functionNames are the app's functions, as `go run ./cmd -functions` prints them in this
-	// repository: what deploy.sh must deploy. The tests compare with them and never name them.
-	functionNames = appFunctionNames()
+	// functionLines are what `go run ./cmd -functions` prints in this repository: a line per
+	// function, its name and then the Google API services it calls. functionNames are the names:
+	// what deploy.sh must deploy. The tests compare with them and never name them.
+	functionLines = appFunctionLines()
+	functionNames = namesOf(functionLines)
 
 	requiredAPIs = []string{
 		"cloudfunctions.googleapis.com",
@@ -44,21 +46,21 @@ var (
 		"run.googleapis.com",
 		"artifactregistry.googleapis.com",
 		"secretmanager.googleapis.com",
-		"gmail.googleapis.com",
 		"iam.googleapis.com",
+		"gmail.googleapis.com", // the one API of the app's functions
 	}
 	// tools are the programs deploy.sh and the stubs run. The sandbox's PATH holds only these and
 	// the stubs, so that no test can reach a real gcloud installed on the machine.
 	tools = []string{
 		"bash", "env", "basename", "dirname", "cat", "cp", "cut", "find", "fold", "grep", "head", "mkdir",
-		"mktemp", "rm", "sed", "sort", "tail", "touch", "tr", "wc", "base64", "sha256sum", "shasum",
+		"mktemp", "rm", "sed", "sort", "tail", "touch", "tr", "wc", "base64", "sha256sum", "shasum", "date", "rmdir",
 	}
 	deployHashLabel = regexp.MustCompile(`deploy-hash=[0-9a-f]{40}\b`)
 )
 
-// appFunctionNames runs the repository's runner once per test binary. A package variable rather
+// appFunctionLines runs the repository's runner once per test binary. A package variable rather
 // than a helper: tests in other files range over functionNames.
-func appFunctionNames() []string {
+func appFunctionLines() []string {
 	fail := func(format string, args ...any) []string {
 		fmt.Fprintf(os.Stderr, "deploycheck: "+format+"\n", args...)
 		os.Exit(1)
@@ -85,9 +87,20 @@ func appFunctionNames() []string {
 	if err != nil {
 		return fail("go run ./cmd -functions, the list of functions deploy.sh deploys: %v\n%s", err, stderr.Bytes())
 	}
-	names := strings.Fields(string(out))
-	if len(names) == 0 {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(namesOf(lines)) == 0 {
 		return fail("go run ./cmd -functions listed no function")
+	}
+	return lines
+}
+
+// namesOf returns the first word of each line that has one: the functions' names.
+func namesOf(lines []string) []string {
+	var names []string
+	for _, line := range lines {
+		if fields := strings.Fields(line); len(fields) > 0 {
+			names = append(names, fields[0])
+		}
 	}
 	return names
 }
@@ -118,6 +131,7 @@ type sandbox struct {
 	functions  string // what the stub go prints for `go run ./cmd -functions`
 	goLog      string // the stub go's record of calls
 	sleepLog   string // the stub sleep's record of calls
+	curlLog    string // the stub curl's record of calls
 	tools      string // the tools, without any stub
 	gcloudBin  string // the stub gcloud
 	goBin      string // the stub go
@@ -126,6 +140,7 @@ type sandbox struct {
 	withoutGo  string // PATH with the stubs but go
 	withoutGcl string // PATH with the stubs but gcloud
 	env        []string
+	dir        string // where deploy.sh is run from, when not the repository
 }
 
 func newSandbox(t *testing.T) *sandbox {
@@ -141,6 +156,7 @@ func newSandbox(t *testing.T) *sandbox {
 		functions: filepath.Join(base, "functions"),
 		goLog:     filepath.Join(base, "go.log"),
 		sleepLog:  filepath.Join(base, "sleep.log"),
+		curlLog:   filepath.Join(base, "curl.log"),
 		tools:     filepath.Join(base, "tools"),
 		gcloudBin: filepath.Join(base, "gcloud-bin"),
 		goBin:     filepath.Join(base, "go-bin"),
@@ -163,6 +179,7 @@ func newSandbox(t *testing.T) *sandbox {
 		}
 	}
 	copyFile(t, filepath.Join("testdata", "gcloud"), filepath.Join(s.gcloudBin, "gcloud"), 0o755)
+	copyFile(t, filepath.Join("testdata", "curl.sh"), filepath.Join(s.gcloudBin, "curl"), 0o755)
 	copyFile(t, filepath.Join("testdata", "go.sh"), filepath.Join(s.goBin, "go"), 0o755)
 	copyFile(t, filepath.Join("testdata", "sleep.sh"), filepath.Join(s.sleepBin, "sleep"), 0o755)
 	copyFile(t, filepath.Join(root, "deploy.sh"), filepath.Join(s.repo, "deploy.sh"), 0o755)
@@ -171,7 +188,7 @@ func newSandbox(t *testing.T) *sandbox {
 	s.writeRepo("go.sum", "")
 	s.writeRepo("function.go", "package fixture\n")
 	s.writeRepo("client_secret.json", webClientJSON(redirectURI))
-	s.setFunctions(functionNames...)
+	s.setFunctions(functionLines...)
 	s.writeState("enabled-services", strings.Join(requiredAPIs, "\n")+"\n")
 	s.writeState("upload-files", "function.go\ngo.mod\ngo.sum\n")
 	s.setConfig("account", deployer)
@@ -230,9 +247,10 @@ func (s *sandbox) setConfig(key, value string) {
 	s.writeState(filepath.Join("config", key), value+"\n")
 }
 
-// setFunctions sets what the runner of the sandbox's repository lists.
-func (s *sandbox) setFunctions(names ...string) {
-	writeFile(s.t, s.functions, strings.Join(names, "\n")+"\n")
+// setFunctions sets what the runner of the sandbox's repository lists: one line per function, its
+// name and then the Google API services it calls.
+func (s *sandbox) setFunctions(lines ...string) {
+	writeFile(s.t, s.functions, strings.Join(lines, "\n")+"\n")
 }
 
 type result struct {
@@ -253,6 +271,9 @@ func (s *sandbox) runWithPath(path string, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(s.repo, "deploy.sh")}, args...)...)
 	cmd.Dir = s.repo
+	if s.dir != "" {
+		cmd.Dir = s.dir
+	}
 	cmd.Env = append([]string{
 		"PATH=" + path,
 		"HOME=" + s.home,
@@ -262,6 +283,7 @@ func (s *sandbox) runWithPath(path string, args ...string) result {
 		"GO_STUB_FUNCTIONS=" + s.functions,
 		"GO_STUB_LOG=" + s.goLog,
 		"SLEEP_STUB_LOG=" + s.sleepLog,
+		"CURL_STUB_LOG=" + s.curlLog,
 	}, s.env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -317,7 +339,7 @@ func (s *sandbox) sleeps() []int {
 }
 
 func (s *sandbox) clearLog() {
-	for _, log := range []string{s.log, s.goLog, s.sleepLog} {
+	for _, log := range []string{s.log, s.goLog, s.sleepLog, s.curlLog} {
 		if err := os.Remove(log); err != nil && !errors.Is(err, os.ErrNotExist) {
 			s.t.Fatal(err)
 		}
@@ -401,11 +423,21 @@ func changes(lines []string) []string {
 	return found
 }
 
-// functionJobOf returns the function a `gcloud functions describe|deploy NAME` line is about, or "".
+// functionJobOf returns the function a line of one function's job is about, or "": a
+// `gcloud functions describe|deploy NAME` or `gcloud run services get-iam-policy|add-iam-policy-binding NAME`.
 func functionJobOf(line string) string {
 	fields := strings.Fields(strings.TrimPrefix(line, "+ "))
-	if len(fields) >= 4 && fields[0] == "gcloud" && fields[1] == "functions" &&
-		(fields[2] == "describe" || fields[2] == "deploy") {
+	if len(fields) < 4 || fields[0] != "gcloud" {
+		return ""
+	}
+	switch fields[1] + " " + fields[2] {
+	case "functions describe", "functions deploy", "run services":
+		if fields[1] == "run" {
+			if len(fields) < 5 || (fields[3] != "get-iam-policy" && fields[3] != "add-iam-policy-binding") {
+				return ""
+			}
+			return fields[4]
+		}
 		return fields[3]
 	}
 	return ""

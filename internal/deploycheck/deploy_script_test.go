@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"example.com/gcf-oauth-gmail/internal/testhost"
 )
@@ -56,7 +57,7 @@ func oneFunctionBlock(t *testing.T, lines []string) []string {
 		if len(blocks) == 0 {
 			out = append(out, "<block>")
 		}
-		ownName := regexp.MustCompile(`(functions (?:describe|deploy) |--entry-point=)` + regexp.QuoteMeta(name) + `\b`)
+		ownName := regexp.MustCompile(`(functions (?:describe|deploy) |services (?:get-iam-policy|add-iam-policy-binding) |--entry-point=)` + regexp.QuoteMeta(name) + `\b`)
 		line = ownName.ReplaceAllString(line, "${1}FUNCTION")
 		blocks[name] = append(blocks[name], deployHashLabel.ReplaceAllString(line, "deploy-hash=HASH"))
 	}
@@ -102,8 +103,11 @@ func TestSecondDeployChangesOnlyWhatChanged(t *testing.T) {
 			wantInDeploys: "--set-secrets=/secrets/oauth/client_secret.json=" + clientSecretName + ":2,COOKIE_SECRET=" + cookieKeyName + ":1 ",
 		},
 		{
-			name:          "--rotate-cookie-key adds one key version and redeploys every function with it and the previous one",
-			change:        func(*sandbox) []string { return []string{"--rotate-cookie-key"} },
+			name: "--rotate-cookie-key adds one key version and redeploys every function with it and the previous one",
+			change: func(s *sandbox) []string {
+				s.ageCookieKey(49 * time.Hour)
+				return []string{"--rotate-cookie-key"}
+			},
 			wantAdded:     []string{cookieKeyName},
 			wantDeploys:   all,
 			wantInDeploys: "--set-secrets=/secrets/oauth/client_secret.json=" + clientSecretName + ":1,COOKIE_SECRET=" + cookieKeyName + ":2,COOKIE_SECRET_PREVIOUS=" + cookieKeyName + ":1 ",
@@ -267,6 +271,7 @@ func TestDryRunListsTheCommandsOfARealRunAndRunsNone(t *testing.T) {
 			real := newSandbox(t)
 			if tt.deployedOnce {
 				real.deploy()
+				real.ageCookieKey(49 * time.Hour)
 				real.clearLog()
 			}
 			real.deploy(tt.args...)
@@ -294,11 +299,11 @@ func TestDryRunDeleteListsTheDeletesAndRunsNoGcloud(t *testing.T) {
 	if log := s.logLines(); len(log) != 0 {
 		t.Errorf("--dry-run --delete called gcloud, want no call:\n%s", strings.Join(log, "\n"))
 	}
-	// Every function, the two secrets, the build account's three roles and the two accounts.
-	want := len(functionNames) + 2 + 3 + 2
+	// Every function, the two secrets, the build account's roles and the two accounts.
+	want := len(functionNames) + 2 + len(buildRoles) + 2
 	if got := changes(shownCommands(r.stdout)); len(got) != want {
-		t.Errorf("--dry-run --delete listed %d deletes, want %d (every function, 2 secrets, 3 roles, 2 service accounts):\n%s",
-			len(got), want, strings.Join(got, "\n"))
+		t.Errorf("--dry-run --delete listed %d deletes, want %d (every function, 2 secrets, %d roles, 2 service accounts):\n%s",
+			len(got), want, len(buildRoles), strings.Join(got, "\n"))
 	}
 }
 
@@ -306,6 +311,7 @@ func TestCookieKeyIsRandomAndNeverShown(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t)
 	first := s.deploy()
+	s.ageCookieKey(49 * time.Hour)
 	rotated := s.deploy("--rotate-cookie-key")
 	log := strings.Join(s.logLines(), "\n")
 	outputs := map[string]string{
@@ -460,7 +466,7 @@ func TestFailsEarlyWithOneClearLine(t *testing.T) {
 		},
 		{
 			name:  "the runner lists a name Cloud Functions refuses",
-			setup: func(s *sandbox) { s.setFunctions(append(slices.Clone(functionNames), "Bad_Name")...) },
+			setup: func(s *sandbox) { s.setFunctions(append(slices.Clone(functionLines), "Bad_Name")...) },
 			args:  []string{"--project", project, "--region", region},
 			want:  []string{`"Bad_Name"`, "not a valid Cloud Functions name"},
 		},
@@ -517,7 +523,7 @@ func TestFunctionsAreTheRunnersList(t *testing.T) {
 	t.Parallel()
 	const added = "digest"
 	s := newSandbox(t)
-	s.setFunctions(append(slices.Clone(functionNames), added)...)
+	s.setFunctions(append(slices.Clone(functionLines), added)...)
 	r := s.deploy()
 	want := append(slices.Clone(functionNames), added)
 	var deployed []string
@@ -784,6 +790,7 @@ func TestScriptsPassShellcheck(t *testing.T) {
 	for _, script := range []string{
 		filepath.Join(testhost.RepoRoot(t), "deploy.sh"),
 		filepath.Join("testdata", "gcloud"), filepath.Join("testdata", "go.sh"), filepath.Join("testdata", "sleep.sh"),
+		filepath.Join("testdata", "curl.sh"),
 	} {
 		if out, err := exec.Command(shellcheck, script).CombinedOutput(); err != nil {
 			t.Errorf("shellcheck %s: %v, want no finding:\n%s", script, err, out)

@@ -13,7 +13,9 @@
 // serverless_function_source_code/ over every package of the module, so an uploaded package whose
 // import was left behind fails the build there; then go build of functions.local/app, with no flags.
 // The go commands use this machine's module cache with GOPROXY=off, and a test checks that tidy
-// needed nothing the repository's go.sum lacks. The build runs once per test binary.
+// needed nothing the repository's go.sum lacks. Before them, go mod tidy -diff in the repository,
+// with the go command's own settings, downloads into the cache what tidy loads and a fresh cache
+// lacks (nothing, and no network, once it is there). The build runs once per test binary.
 //
 // The program then runs once per function of the app's Functions(), in a copy of the image's
 // working directory (serverless_function_source_code/ and nothing else), with the variables the
