@@ -85,7 +85,7 @@ func notFound(w http.ResponseWriter, _ *http.Request) {
 	pages.WriteProblem(w, pages.Problem{
 		Status:  http.StatusNotFound,
 		Heading: "Page not found",
-		Detail:  "There is no page at this address. The app starts with signing in with Google.",
+		Detail:  "There is no page at this address: check it for a typo, or go to the app, which starts with signing in with Google.",
 		Next:    &pages.Link{URL: startPath, Text: "Go to the app"},
 	})
 }
