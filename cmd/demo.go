@@ -13,8 +13,9 @@ import (
 
 // demoEmulator is the running emulator of Google.
 type demoEmulator struct {
-	URL    string
-	server *http.Server
+	URL      string
+	Accounts []fakegoogle.Account // the accounts to sign in as
+	server   *http.Server
 }
 
 // Close stops the emulator.
@@ -31,7 +32,8 @@ func startDemo(ctx context.Context, port string, getenv func(string) string, set
 	}
 	base := "http://" + listener.Addr().String()
 	redirect := "http://localhost:" + port + "/oauth2callback"
-	opts := fakegoogle.Options{RedirectURIs: []string{redirect}}
+	accounts := fakegoogle.DemoAccounts()
+	opts := fakegoogle.Options{RedirectURIs: []string{redirect}, Accounts: accounts}
 	emulator := fakegoogle.New(opts)
 	server := &http.Server{Handler: emulator, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = server.Serve(listener) }() // returns when Close is called
@@ -51,5 +53,5 @@ func startDemo(ctx context.Context, port string, getenv func(string) string, set
 			return nil, err
 		}
 	}
-	return &demoEmulator{URL: base, server: server}, nil
+	return &demoEmulator{URL: base, Accounts: accounts, server: server}, nil
 }

@@ -1,17 +1,23 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	oauthgmail "example.com/gcf-oauth-gmail"
+	"example.com/gcf-oauth-gmail/internal/config"
+	"example.com/gcf-oauth-gmail/internal/fakegoogle"
 	"example.com/gcf-oauth-gmail/internal/logging"
 )
 
@@ -22,6 +28,9 @@ import (
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	format, formatErr := logFormat(getenv, stderr)
 	log := logging.NewFormat(stderr, "", format)
+	// A person reads a terminal: there the runner ends its start-up, or
+	// says why it cannot start, in sentences rather than log records.
+	plain := format == logging.FormatText && isTerminal(stderr)
 	if formatErr != nil {
 		log.Error(formatErr.Error())
 		return formatErr
@@ -72,7 +81,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	listeners, err := listen(host, port)
-	if err != nil {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE) && plain:
+		fmt.Fprint(stderr, portTakenText(port, *demo, args, err.Error()))
+		return err
+	case errors.Is(err, syscall.EADDRINUSE):
+		log.Error(fmt.Sprintf("cannot listen: port %s is taken by another program (%s); stop it, or choose another port, e.g. PORT=%s", port, err, nextPort(port)),
+			"port", port, "host", host)
+		return err
+	case err != nil:
 		log.Error("cannot listen: "+err.Error(), "port", port, "host", host)
 		return err
 	}
@@ -85,6 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Warn("listening on more than the loopback interface: other machines may reach the app", "host", host)
 	}
 
+	var accounts []fakegoogle.Account // the demo's, to sign in as
 	if *demo {
 		emulator, err := startDemo(ctx, port, getenv, os.Setenv)
 		if err != nil {
@@ -92,10 +110,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		defer emulator.Close()
-		log.Info("Google emulator listening", "url", emulator.URL)
+		accounts = emulator.Accounts
+		if !plain {
+			log.Info("Google emulator listening", "url", emulator.URL)
+		}
+	} else if path, missing := missingClientSecret(getenv); missing {
+		redirect := cmp.Or(getenv("REDIRECT_URL"), "http://localhost:"+port+"/oauth2callback")
+		if plain {
+			fmt.Fprint(stderr, missingSecretText(path, redirect))
+		} else {
+			log.Error("no client secret file: "+path+" does not exist. To try the app without a Google account, run the demo: go run ./cmd -demo. "+
+				"To sign in with real Google, save your OAuth client's JSON there (or set CLIENT_SECRET_FILE), with "+redirect+
+				" registered as an authorized redirect URI, and run go run ./cmd again", "file", path, "redirect_uri", redirect)
+		}
+		return errMissingClientSecret
 	}
 	if err := oauthgmail.LoadConfiguration(); err != nil {
-		// The function package has logged the problem.
+		// The function package has logged the problem; the runner stops.
+		if plain {
+			fmt.Fprintln(stderr, "\nThe runner stopped: fix the problem above and start it again.")
+		} else {
+			log.Error("the runner stopped: fix the problem above and start it again")
+		}
 		return err
 	}
 
@@ -105,9 +141,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		addrs[i] = l.Addr().String()
 	}
 	listening := strings.Join(addrs, " ")
-	if target == "" {
+	switch {
+	case plain:
+		fmt.Fprint(stderr, readyText(base, target, accounts))
+	case target == "":
 		log.Info(fmt.Sprintf("Open %s/oauth2init in a browser", base), "listening", listening, "demo", *demo)
-	} else {
+	default:
 		log.Info(fmt.Sprintf("Serving %s at %s/", target, base), "listening", listening)
 	}
 	return serve(ctx, newServer(handler, log), listeners, log)
@@ -168,4 +207,33 @@ Environment:
 and the app's own settings (see README.md).
 `)
 	return b.String()
+}
+
+// errMissingClientSecret is run's error when there is no client secret
+// file to read, which it has explained.
+var errMissingClientSecret = errors.New("no client secret file")
+
+// missingClientSecret reports whether the app has no client secret to read,
+// and returns the absolute path of the file it would read first: the one
+// CLIENT_SECRET_FILE names, else client_secret.json in the working
+// directory. A file that exists but cannot be read or parsed is the app's
+// to report.
+func missingClientSecret(getenv func(string) string) (string, bool) {
+	if getenv("CLIENT_SECRET_JSON") != "" {
+		return "", false
+	}
+	candidates := []string{config.DefaultClientSecretFile, filepath.Join(config.SourceDir, config.DefaultClientSecretFile)}
+	if name := getenv("CLIENT_SECRET_FILE"); name != "" {
+		candidates = []string{name}
+	}
+	for _, name := range candidates {
+		if _, err := os.Stat(name); !errors.Is(err, fs.ErrNotExist) {
+			return "", false
+		}
+	}
+	path, err := filepath.Abs(candidates[0])
+	if err != nil {
+		path = candidates[0]
+	}
+	return path, true
 }

@@ -13,6 +13,7 @@ import (
 
 	oauthgmail "example.com/gcf-oauth-gmail"
 	"example.com/gcf-oauth-gmail/internal/logging"
+	"example.com/gcf-oauth-gmail/internal/pages"
 )
 
 // Limits of the local server. A client gets this long to send a request's
@@ -49,15 +50,24 @@ func appFunctions() []function {
 	return functions
 }
 
+// startPath is where a person begins: the sign-in, which leads to the app's
+// first page.
+const startPath = "/oauth2init"
+
 // routes serves functions as functions-framework does: each at /<name>, or,
-// when target names one of them, that one alone at /. Each request's trace
-// and execution ids go into its context, as under the framework.
+// when target names one of them, that one alone at /, whatever the path, as
+// a deployed function is reached. Serving every function, it also sends /
+// to the sign-in and answers any other path with the app's own 404 page.
+// Each request's trace and execution ids go into its context, as under the
+// framework.
 func routes(functions []function, target string) (http.Handler, error) {
 	mux := http.NewServeMux()
 	if target == "" {
 		for _, f := range functions {
 			mux.Handle("/"+f.Name, logging.WithRequestIDs(f))
 		}
+		mux.HandleFunc("/{$}", toStart)
+		mux.HandleFunc("/", notFound)
 		return mux, nil
 	}
 	var names []string
@@ -69,6 +79,32 @@ func routes(functions []function, target string) (http.Handler, error) {
 		names = append(names, f.Name)
 	}
 	return nil, fmt.Errorf("FUNCTION_TARGET is %q, which is not a function of this app; the functions are %s", target, strings.Join(names, ", "))
+}
+
+// toStart sends a browser that opened / to the sign-in.
+func toStart(w http.ResponseWriter, r *http.Request) {
+	pages.SetSecurityHeaders(w.Header())
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		pages.WriteProblem(w, pages.Problem{
+			Status:  http.StatusMethodNotAllowed,
+			Heading: "Nothing to send here",
+			Detail:  "This address only leads to the app. Open it from the address bar instead.",
+			Next:    &pages.Link{URL: startPath, Text: "Go to the app"},
+		})
+		return
+	}
+	http.Redirect(w, r, startPath, http.StatusFound)
+}
+
+// notFound is the page of a path that is no function of the app.
+func notFound(w http.ResponseWriter, _ *http.Request) {
+	pages.WriteProblem(w, pages.Problem{
+		Status:  http.StatusNotFound,
+		Heading: "Page not found",
+		Detail:  "There is no page at this address: check it for a typo, or go to the app, which starts with signing in with Google.",
+		Next:    &pages.Link{URL: startPath, Text: "Go to the app"},
+	})
 }
 
 // newServer returns the server of h, with the limits above. Its own errors

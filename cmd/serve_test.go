@@ -7,11 +7,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"example.com/gcf-oauth-gmail/internal/logging"
+	"example.com/gcf-oauth-gmail/internal/pages"
 )
 
 // named is a function that answers with a log line naming it, logged with
@@ -30,7 +32,6 @@ func TestRoutesServeEachFunctionAtItsNameOrTheTargetAloneAtRoot(t *testing.T) {
 	}{
 		{"", "/alpha", "alpha"},
 		{"", "/beta", "beta"},
-		{"", "/", ""},
 		{"", "/alpha/x", ""},
 		{"", "/gamma", ""},
 		{"beta", "/", "beta"},
@@ -45,8 +46,8 @@ func TestRoutesServeEachFunctionAtItsNameOrTheTargetAloneAtRoot(t *testing.T) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.path, nil))
 		if tt.want == "" {
-			if rec.Code != http.StatusNotFound {
-				t.Errorf("target %q, GET %s: status %d, want 404", tt.target, tt.path, rec.Code)
+			if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "<html") {
+				t.Errorf("target %q, GET %s: status %d, body %.100q; want the 404 page", tt.target, tt.path, rec.Code, rec.Body)
 			}
 			continue
 		}
@@ -60,6 +61,75 @@ func TestRoutesServeEachFunctionAtItsNameOrTheTargetAloneAtRoot(t *testing.T) {
 		if line.ExecutionID == "" {
 			t.Errorf("target %q, GET %s: no execution id in the function's line %q", tt.target, tt.path, rec.Body)
 		}
+	}
+}
+
+func TestRootLeadsToTheSignInAndUnknownPathsGetTheAppsNotFoundPage(t *testing.T) {
+	h, err := routes([]function{named("oauth2init"), named("listlabels")}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, method, path string
+		status             int
+		location           string // for a redirect
+		allow              string // for 405
+	}{
+		{"root", http.MethodGet, "/", http.StatusFound, "/oauth2init", ""},
+		{"root with a query", http.MethodGet, "/?utm_source=x", http.StatusFound, "/oauth2init", ""},
+		{"HEAD of root", http.MethodHead, "/", http.StatusFound, "/oauth2init", ""},
+		{"POST to root", http.MethodPost, "/", http.StatusMethodNotAllowed, "", "GET, HEAD"},
+		{"unknown path", http.MethodGet, "/favicon.ico", http.StatusNotFound, "", ""},
+		{"function name with a trailing slash", http.MethodGet, "/listlabels/", http.StatusNotFound, "", ""},
+		{"function name in another case", http.MethodGet, "/ListLabels", http.StatusNotFound, "", ""},
+		{"nested unknown path", http.MethodPost, "/a/b/c?x=<script>", http.StatusNotFound, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
+			if rec.Code != tt.status {
+				t.Fatalf("%s %s: status %d, want %d; body %.200q", tt.method, tt.path, rec.Code, tt.status, rec.Body)
+			}
+			hdr := rec.Header()
+			for k, v := range map[string]string{"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"} {
+				if hdr.Get(k) != v {
+					t.Errorf("%s = %q, want %q", k, hdr.Get(k), v)
+				}
+			}
+			if tt.location != "" {
+				if got := hdr.Get("Location"); got != tt.location {
+					t.Errorf("Location %q, want %q", got, tt.location)
+				}
+				return
+			}
+			if got := hdr.Get("Allow"); got != tt.allow {
+				t.Errorf("Allow %q, want %q", got, tt.allow)
+			}
+			// The app's own page: its headers, a title, a language, one
+			// heading and a link to start.
+			if got := hdr.Get("Content-Type"); got != "text/html; charset=utf-8" {
+				t.Errorf("Content-Type %q, want the app's HTML page", got)
+			}
+			if got := hdr.Get("Content-Security-Policy"); got != pages.ContentSecurityPolicy {
+				t.Errorf("Content-Security-Policy %q, want the app's %q", got, pages.ContentSecurityPolicy)
+			}
+			body := rec.Body.String()
+			for _, want := range []string{`<html lang="en">`, `href="/oauth2init"`} {
+				if !strings.Contains(body, want) {
+					t.Errorf("the page lacks %s:\n%s", want, body)
+				}
+			}
+			if m := regexp.MustCompile(`<title>([^<]*)</title>`).FindStringSubmatch(body); m == nil || strings.TrimSpace(m[1]) == "" {
+				t.Errorf("the page has no title:\n%s", body)
+			}
+			if n := strings.Count(body, "<h1"); n != 1 {
+				t.Errorf("the page has %d h1 headings, want 1", n)
+			}
+			if strings.Contains(body, "<script>") || strings.Contains(body, "404 page not found") {
+				t.Errorf("the page repeats the path or is Go's plain one:\n%s", body)
+			}
+		})
 	}
 }
 

@@ -10,10 +10,14 @@
 // included, with the demo account that has a long address and over a
 // hundred labels, and looks at each in light and dark color scheme at 1000,
 // 375 and 320 px: no axe-core violation, no horizontal scrolling, links and
-// buttons at least 44 by 44 px. It saves the screenshots under
+// buttons at least 44 by 44 px. It opens every function of the app's table
+// (oauthgmail.Functions), signed in and signed out, so a new function's
+// pages join it without a change here. Screenshots go to
 // artifacts/screenshots at the repository root, as
-// <page>-<width>px-<light|dark>.png; a failed step saves
-// failure-<test>.png there too.
+// <page>-<width>px-<light|dark>.png; each test lists those it saved in
+// <test>.txt there, and its next run replaces them and leaves the other
+// tests' alone, so a browser test of a new function that calls inspect adds
+// its own. A failed step saves failure-<test>.png there too.
 //
 // The tests need the Debian package chromium (/usr/bin/chromium) and
 // axe-core, which test.sh installs with npm ci into testdata/axe/node_modules

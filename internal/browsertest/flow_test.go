@@ -297,3 +297,27 @@ func TestEveryPageHasLangTitleHeadingViewportAndItsStylesheet(t *testing.T) {
 		}
 	}
 }
+
+func TestTheAppsAddressLeadsToTheSignInAndAMistypedOneToAPageWithTheWayBack(t *testing.T) {
+	s := newSession(t)
+	s.open(s.app("/"))
+	s.expectConsent("1-consent-from-root")
+
+	resp := s.open(s.app("/listlabel"))
+	s.see("2-not-found")
+	if resp.Status != http.StatusNotFound {
+		t.Errorf("a mistyped address: status %d, want 404", resp.Status)
+	}
+	if csp := header(resp, "Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("the 404 page's Content-Security-Policy is %q; want the app's, with default-src 'none'", csp)
+	}
+	if h := s.heading(); !regexp.MustCompile(`(?i)not found`).MatchString(h) {
+		t.Errorf("404 page heading %q; want it to say the page was not found", h)
+	}
+	start := `main a[href="/oauth2init"]`
+	if !s.has(start) {
+		t.Fatalf("404 page: no link to /oauth2init; want one to start")
+	}
+	s.press("click the link to start", chromedp.Click(chromedp.CSS(start)))
+	s.expectConsent("3-consent-from-not-found")
+}

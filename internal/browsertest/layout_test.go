@@ -2,11 +2,14 @@ package browsertest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -206,23 +209,52 @@ func (s *session) checkTapTargets(where string) {
 	}
 }
 
-// clearScreenshots removes the screenshots inspect saved in an earlier run,
-// so that the folder shows only the pages of this one.
-func (s *session) clearScreenshots() {
-	for _, scheme := range schemes {
-		old, _ := filepath.Glob(filepath.Join(s.dir, "*px-"+scheme+".png"))
-		for _, f := range old {
-			os.Remove(f)
-		}
-	}
-}
-
 // screenshot saves a full-page PNG of the page shown as name.png.
 func (s *session) screenshot(name string) {
 	s.t.Helper()
 	png := run(s, "take a screenshot of the "+name+" page", chromedp.FullScreenshot(100))
-	path := filepath.Join(s.dir, fileName(name)+".png")
-	if err := os.WriteFile(path, png, 0o644); err != nil {
+	if err := screenshots.save(s.dir, s.t.Name(), name, png); err != nil {
 		s.t.Fatal(err)
 	}
+}
+
+// screenshots is the folder of screenshots every test of this process adds
+// to.
+var screenshots = &screenshotFolder{started: map[string]bool{}}
+
+// screenshotFolder keeps, in a folder, the screenshots of the latest run of
+// every test: each test lists the ones it saved in <test>.txt there, and
+// the first screenshot a test saves in a process removes those its earlier
+// run listed. So a page that is gone loses its screenshots, and a test
+// (of a new function, say) adds its own without removing the others'.
+type screenshotFolder struct {
+	mu      sync.Mutex
+	started map[string]bool // the tests that have saved a screenshot in this process
+}
+
+// save writes png as name.png in dir, for test.
+func (f *screenshotFolder) save(dir, test, name string, png []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	list := filepath.Join(dir, fileName(test)+".txt")
+	if !f.started[test] {
+		f.started[test] = true
+		earlier, _ := os.ReadFile(list) // none the first time
+		for _, file := range strings.Fields(string(earlier)) {
+			_ = os.Remove(filepath.Join(dir, filepath.Base(file)))
+		}
+		if err := os.Remove(list); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	file := fileName(name) + ".png"
+	if err := os.WriteFile(filepath.Join(dir, file), png, 0o644); err != nil {
+		return err
+	}
+	l, err := os.OpenFile(list, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(l, file)
+	return errors.Join(err, l.Close())
 }
