@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+	"example.com/gcf-oauth-gmail/internal/pages"
 )
 
 // demoEmulator is the running emulator of Google.
@@ -33,7 +34,7 @@ func startDemo(ctx context.Context, port string, getenv func(string) string, set
 	base := "http://" + listener.Addr().String()
 	redirect := "http://localhost:" + port + "/oauth2callback"
 	accounts := fakegoogle.DemoAccounts()
-	opts := fakegoogle.Options{RedirectURIs: []string{redirect}, Accounts: accounts}
+	opts := fakegoogle.Options{RedirectURIs: []string{redirect}, Accounts: accounts, AppName: pages.AppName}
 	emulator := fakegoogle.New(opts)
 	server := &http.Server{Handler: emulator, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = server.Serve(listener) }() // returns when Close is called

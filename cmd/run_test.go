@@ -23,6 +23,8 @@ import (
 	"time"
 
 	oauthgmail "example.com/gcf-oauth-gmail"
+	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+	"example.com/gcf-oauth-gmail/internal/pages"
 	"example.com/gcf-oauth-gmail/internal/testhost"
 )
 
@@ -275,6 +277,9 @@ func TestDemoRunsTheWholeFlowWithoutGoogle(t *testing.T) {
 	resp, body := get(t, client, "http://localhost:"+p.port+"/oauth2init")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="allow"`) {
 		t.Fatalf("oauth2init led to status %d, want the consent page; body %q", resp.StatusCode, body)
+	}
+	if !strings.Contains(body, pages.AppName) || strings.Contains(body, fakegoogle.DefaultAppName) {
+		t.Errorf("the consent page does not name the app as its pages do (%q); body %q", pages.AppName, body)
 	}
 	form := parseConsentForm(t, resp.Request.URL, body)
 	form.values.Set("decision", "allow")
