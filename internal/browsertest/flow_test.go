@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+	"example.com/gcf-oauth-gmail/internal/pages"
 )
 
 // readonlyScopeWords is how the consent page describes gmail.readonly.
@@ -41,8 +42,8 @@ func (s *session) expectConsent(step string) {
 		s.t.Fatalf("%s: the browser is at %s; want the Google emulator's consent page", step, u)
 	}
 	f := run(s, "read the consent page", chromedp.Evaluate[consentFacts](consentFactsJS))
-	if !strings.Contains(f.Heading, fakegoogle.DefaultAppName) {
-		s.t.Errorf("%s: heading %q; want it to name the app %q", step, f.Heading, fakegoogle.DefaultAppName)
+	if !strings.Contains(f.Heading, pages.AppName) {
+		s.t.Errorf("%s: heading %q; want it to name the app %q", step, f.Heading, pages.AppName)
 	}
 	if !slices.Contains(f.Scopes, readonlyScopeWords) {
 		s.t.Errorf("%s: the page asks for %q; want %q", step, f.Scopes, readonlyScopeWords)
