@@ -2,66 +2,297 @@ package oauthgmail
 
 import (
 	"cmp"
+	"html/template"
+	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/api/gmail/v1"
 )
 
-// labelsPage is the data of the labels page (templates/labels.html).
+// labelsFields are the fields of users.labels.list the labels page shows.
+const labelsFields = "labels(name,type,labelListVisibility,color)"
+
+// labelsPage is the data of the labels page (templates/labels.html): the
+// labels as Gmail's own list shows them, or those matching a search.
 type labelsPage struct {
-	Count  int           // every label Gmail returned
-	System []systemLabel // in the order of their display names
-	User   []string      // the user's own labels, nested ones as "Travel/2026"
+	// Account is the signed-in address: the labels' links open Gmail for
+	// it (authuser). Filled by the caller.
+	Account string
+	Count   int    // every label Gmail returned
+	Query   string // the search (?q=), trimmed; empty shows every label
+
+	System     []*labelNode // Gmail's system labels, in Gmail's order
+	Categories []*labelNode // the inbox categories, Primary first
+	User       []*labelNode // the user's own labels, as a tree of nested labels
+	Hidden     []*labelNode // labels Gmail hides from its list, full names
+	Matches    []*labelNode // with a Query: the labels whose name contains it
 }
 
-// systemLabel is a system label: its name in the API (INBOX) and the name
-// Gmail shows people (Inbox).
-type systemLabel struct{ Name, Display string }
+// labelNode is one label on the page.
+type labelNode struct {
+	Name     string // its name in the API: "INBOX", "Projects/Clients/Acme"
+	Display  string // what Gmail shows: "Inbox"; "Acme" under its parent
+	Parent   string // the name before Display, "Projects/Clients/", said but not shown
+	System   bool
+	Color    string // a CSS class for Gmail's color, or ""
+	Children []*labelNode
+	fragment string // where Gmail shows it: "inbox", "label/Acme"
+}
+
+// systemLabelInfo is how Gmail shows one of its system labels.
+type systemLabelInfo struct {
+	id, display, fragment string // its API name, shown name, place in Gmail's web client
+	category, hidden      bool   // an inbox category; kept out of Gmail's list
+}
+
+// gmailSystemLabels are Gmail's system labels in the order of its list,
+// with the names Gmail shows and the address of each in Gmail's web client.
+// Categories and the labels Gmail keeps out of its list are flagged.
+var gmailSystemLabels = []systemLabelInfo{
+	{"INBOX", "Inbox", "inbox", false, false},
+	{"STARRED", "Starred", "starred", false, false},
+	{"SNOOZED", "Snoozed", "snoozed", false, false},
+	{"IMPORTANT", "Important", "imp", false, false},
+	{"SENT", "Sent", "sent", false, false},
+	{"SCHEDULED", "Scheduled", "scheduled", false, false},
+	{"DRAFT", "Drafts", "drafts", false, false},
+	{"SPAM", "Spam", "spam", false, false},
+	{"TRASH", "Trash", "trash", false, false},
+	{"CATEGORY_PERSONAL", "Primary", "inbox", true, false},
+	{"CATEGORY_SOCIAL", "Social", "category/social", true, false},
+	{"CATEGORY_UPDATES", "Updates", "category/updates", true, false},
+	{"CATEGORY_FORUMS", "Forums", "category/forums", true, false},
+	{"CATEGORY_PROMOTIONS", "Promotions", "category/promotions", true, false},
+	{"CHAT", "Chats", "chats", false, true},
+	{"UNREAD", "Unread", "search/is%3Aunread", false, true},
+}
 
 // systemLabelNames are the names Gmail shows people for its system labels,
 // whose API names are identifiers such as CATEGORY_PROMOTIONS.
-var systemLabelNames = map[string]string{
-	"INBOX": "Inbox", "SENT": "Sent", "DRAFT": "Drafts", "SPAM": "Spam", "TRASH": "Trash",
-	"STARRED": "Starred", "IMPORTANT": "Important", "UNREAD": "Unread", "CHAT": "Chat",
-	"CATEGORY_SOCIAL": "Social", "CATEGORY_UPDATES": "Updates", "CATEGORY_FORUMS": "Forums",
-	"CATEGORY_PROMOTIONS": "Promotions", "CATEGORY_PERSONAL": "Personal",
-}
+var systemLabelNames = func() map[string]string {
+	m := map[string]string{}
+	for _, l := range gmailSystemLabels {
+		m[l.id] = l.display
+	}
+	return m
+}()
 
-// newLabelsPage sorts labels into system and user ones, each in
-// alphabetical order ignoring case, with system labels under their display
-// names.
-func newLabelsPage(labels []*gmail.Label) labelsPage {
-	page := labelsPage{Count: len(labels)}
+// maxQuery bounds the search, in characters.
+const maxQuery = 100
+
+// newLabelsPage arranges labels as Gmail's list does: system labels in
+// Gmail's order under the names Gmail shows, then the inbox categories, then
+// the user's labels as a tree, nested ones under their parent, each level in
+// alphabetical order ignoring case; the labels Gmail hides (Chats, Unread,
+// those marked labelHide) apart. With a query, Matches lists the labels
+// whose name, or the name Gmail shows, contains it, ignoring case.
+func newLabelsPage(labels []*gmail.Label, query string) labelsPage {
+	page := labelsPage{Count: len(labels), Query: trimQuery(query)}
+	var user, hiddenUser []*gmail.Label
+	var system []*labelNode
 	for _, l := range labels {
 		switch {
 		case l == nil:
 		case l.Type == "system":
-			page.System = append(page.System, systemLabel{l.Name, cmp.Or(systemLabelNames[l.Name], l.Name)})
+			system = append(system, systemNode(l))
+		case l.LabelListVisibility == "labelHide":
+			hiddenUser = append(hiddenUser, l)
 		default:
-			page.User = append(page.User, l.Name)
+			user = append(user, l)
 		}
 	}
-	sortIgnoringCase(page.System, func(l systemLabel) string { return l.Display })
-	sortIgnoringCase(page.User, func(name string) string { return name })
+	slices.SortStableFunc(system, func(a, b *labelNode) int {
+		return cmp.Or(cmp.Compare(systemRank(a.Name), systemRank(b.Name)), compareLabelNames(a.Name, b.Name))
+	})
+	for _, n := range system {
+		switch i := systemRank(n.Name); {
+		case i == len(gmailSystemLabels):
+			page.System = append(page.System, n)
+		case gmailSystemLabels[i].hidden:
+			page.Hidden = append(page.Hidden, n)
+		case gmailSystemLabels[i].category:
+			page.Categories = append(page.Categories, n)
+		default:
+			page.System = append(page.System, n)
+		}
+	}
+	page.User = labelTree(user)
+	slices.SortStableFunc(hiddenUser, func(a, b *gmail.Label) int { return compareLabelNames(a.Name, b.Name) })
+	for _, l := range hiddenUser {
+		page.Hidden = append(page.Hidden, userNode(l, ""))
+	}
+	if page.Query != "" {
+		page.Matches = page.matching(strings.ToLower(page.Query))
+	}
 	return page
 }
 
-// sortIgnoringCase sorts items by their names as people expect: "alpha"
-// next to "Alpha", before "beta".
-func sortIgnoringCase[T any](items []T, name func(T) string) {
-	type entry struct {
-		folded, name string
-		item         T
+// trimQuery returns the search without surrounding spaces, cut to maxQuery
+// characters.
+func trimQuery(q string) string {
+	q = strings.TrimSpace(strings.ToValidUTF8(q, ""))
+	if utf8.RuneCountInString(q) > maxQuery {
+		q = string([]rune(q)[:maxQuery])
 	}
-	entries := make([]entry, len(items))
-	for i, it := range items {
-		entries[i] = entry{strings.ToLower(name(it)), name(it), it}
+	return q
+}
+
+// matching returns every label of the page whose name or shown name
+// contains folded (lower case), in the order of the page, shown under its
+// full name.
+func (p labelsPage) matching(folded string) []*labelNode {
+	var out []*labelNode
+	var walk func([]*labelNode)
+	walk = func(nodes []*labelNode) {
+		for _, n := range nodes {
+			full := n.Parent + n.Display
+			if strings.Contains(strings.ToLower(n.Name), folded) || strings.Contains(strings.ToLower(full), folded) {
+				m := *n
+				m.Display, m.Parent, m.Children = full, "", nil
+				out = append(out, &m)
+			}
+			walk(n.Children)
+		}
 	}
-	slices.SortFunc(entries, func(a, b entry) int {
-		return cmp.Or(strings.Compare(a.folded, b.folded), strings.Compare(a.name, b.name))
-	})
-	for i, e := range entries {
-		items[i] = e.item
+	for _, group := range [][]*labelNode{p.System, p.Categories, p.User, p.Hidden} {
+		walk(group)
 	}
+	return out
+}
+
+// systemNode is a system label under the name Gmail shows.
+func systemNode(l *gmail.Label) *labelNode {
+	n := &labelNode{Name: l.Name, Display: cmp.Or(systemLabelNames[l.Name], l.Name), System: true}
+	n.fragment = "label/" + url.QueryEscape(l.Name)
+	for _, s := range gmailSystemLabels {
+		if s.id == l.Name {
+			n.fragment = s.fragment
+		}
+	}
+	return n
+}
+
+// systemRank is a system label's place in Gmail's list; unknown ones come
+// after the known ones.
+func systemRank(id string) int {
+	for i, s := range gmailSystemLabels {
+		if s.id == id {
+			return i
+		}
+	}
+	return len(gmailSystemLabels)
+}
+
+// userNode is a user label shown as its name after parent (a label's name
+// and "/", or "").
+func userNode(l *gmail.Label, parent string) *labelNode {
+	n := &labelNode{Name: l.Name, Display: l.Name[len(parent):], Parent: parent, Color: labelColorClass(l.Color)}
+	n.fragment = "label/" + url.QueryEscape(l.Name)
+	return n
+}
+
+// labelTree arranges user labels as Gmail does: "Travel/2026" under
+// "Travel", shown as "2026". A label whose parent is not a label itself
+// hangs under its nearest ancestor that is, or at the top, with the rest
+// of its name ("Work/Projects" when there is no "Work").
+func labelTree(labels []*gmail.Label) []*labelNode {
+	labels = slices.Clone(labels)
+	slices.SortStableFunc(labels, func(a, b *gmail.Label) int { return compareLabelNames(a.Name, b.Name) })
+	byName := map[string]*labelNode{}
+	var roots []*labelNode
+	for _, l := range labels {
+		var parent *labelNode
+		for i := strings.LastIndexByte(l.Name, '/'); i > 0; i = strings.LastIndexByte(l.Name[:i], '/') {
+			if p, ok := byName[l.Name[:i]]; ok {
+				parent = p
+				break
+			}
+		}
+		var n *labelNode
+		if parent == nil {
+			n = userNode(l, "")
+			roots = append(roots, n)
+		} else {
+			n = userNode(l, parent.Name+"/")
+			parent.Children = append(parent.Children, n)
+		}
+		if _, dup := byName[l.Name]; !dup {
+			byName[l.Name] = n
+		}
+	}
+	return roots
+}
+
+// compareLabelNames orders label names level by level ("Travel" and its
+// nested labels before "Travel 2"), each level alphabetically ignoring case,
+// then exactly, so that the order never depends on the order Gmail sent.
+func compareLabelNames(a, b string) int {
+	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
+	for i := range min(len(as), len(bs)) {
+		if c := cmp.Or(strings.Compare(strings.ToLower(as[i]), strings.ToLower(bs[i])), strings.Compare(as[i], bs[i])); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(as), len(bs))
+}
+
+// labelColorClass returns the CSS class of a label color from Gmail's
+// palette (style.css has one per background color), or "" for no color
+// or one off the palette. The page's Content-Security-Policy allows no
+// style attribute, so the colors are classes.
+func labelColorClass(c *gmail.LabelColor) string {
+	if c == nil {
+		return ""
+	}
+	bg := strings.ToLower(c.BackgroundColor)
+	if !slices.Contains(gmailLabelPalette, bg) {
+		return ""
+	}
+	return "c-" + bg[1:]
+}
+
+// gmailLabelPalette are the colors Gmail allows for labels.
+var gmailLabelPalette = strings.Fields(`
+	#000000 #434343 #666666 #999999 #cccccc #efefef #f3f3f3 #ffffff
+	#fb4c2f #ffad47 #fad165 #16a766 #43d692 #4a86e8 #a479e2 #f691b3
+	#f6c5be #ffe6c7 #fef1d1 #b9e4d0 #c6f3de #c9daf8 #e4d7f5 #fcdee8
+	#efa093 #ffd6a2 #fce8b3 #89d3b2 #a0eac9 #a4c2f4 #d0bcf1 #fbc8d9
+	#e66550 #ffbc6b #fcda83 #44b984 #68dfa9 #6d9eeb #b694e8 #f7a7c0
+	#cc3a21 #eaa041 #f2c960 #149e60 #3dc789 #3c78d8 #8e63ce #e07798
+	#ac2b16 #cf8933 #d5ae49 #0b804b #2a9c68 #285bac #653e9b #b65775
+	#822111 #a46a21 #aa8831 #076239 #1a764d #1c4587 #41236d #83334c
+	#464646 #e7e7e7 #0d3472 #b6cff5 #98d7e4 #e3d7ff #fbd3e0 #f2b2a8
+	#c2c2c2 #4986e7 #2da2bb #b99aff #994a64 #f691b2 #ff7537 #ffad46
+	#662e37 #ebdbde #cca6ac #094228 #42d692 #16a765`)
+
+// labelList is a list of labels to render, with the account their links
+// open Gmail for; the template renders nested labels with it.
+type labelList struct {
+	Account string
+	Labels  []*labelNode
+}
+
+// List returns nodes as a labelList for the template.
+func (p labelsPage) List(nodes []*labelNode) labelList {
+	return labelList{Account: p.Account, Labels: nodes}
+}
+
+// List returns the nested labels of a list's label, for the template.
+func (l labelList) List(nodes []*labelNode) labelList {
+	return labelList{Account: l.Account, Labels: nodes}
+}
+
+// Href is the address of a label in Gmail's web client, for the list's
+// account.
+func (l labelList) Href(n *labelNode) template.URL {
+	base := "https://mail.google.com/mail/u/0/"
+	if l.Account != "" {
+		base = "https://mail.google.com/mail/u/?authuser=" + url.QueryEscape(l.Account)
+	}
+	// Built from a constant, a query-escaped address and a fragment made
+	// of constants and a query-escaped name: nothing can change its
+	// scheme or host.
+	return template.URL(base + "#" + n.fragment) // #nosec G203 -- see above
 }

@@ -24,7 +24,7 @@ func listLabels(w http.ResponseWriter, r *http.Request, google *http.Client) err
 	}
 	call := service.Users.Labels.List("me").Context(r.Context())
 	if !wantsJSON(r) {
-		call.Fields("labels(name,type)") // all the page shows
+		call.Fields(labelsFields) // all the page shows
 	}
 	list, err := call.Do()
 	if err != nil {
@@ -33,6 +33,6 @@ func listLabels(w http.ResponseWriter, r *http.Request, google *http.Client) err
 	if wantsJSON(r) {
 		return writeJSON(w, map[string][]*gmail.Label{"labels": append([]*gmail.Label{}, list.Labels...)})
 	}
-	pages.Write(w, http.StatusOK, "labels", newLabelsPage(list.Labels))
+	pages.Write(w, http.StatusOK, "labels", newLabelsPage(list.Labels, r.URL.Query().Get("q")))
 	return nil
 }
