@@ -41,8 +41,14 @@ func TestEveryPageIsAccessibleAndFitsAPhoneInLightAndDark(t *testing.T) {
 	s.inspect("google-consent", axe)
 	consent := s.location()
 
-	s.expectLabels("labels", s.allowAs(busy.Email), busy)
+	// Every nested label shown (expectLabels opens every folded list),
+	// then the page as it first appears, nested labels folded.
+	s.expectLabels("labels-expanded", s.allowAs(busy.Email), busy)
+	s.inspect("labels-expanded", axe)
+	reached("labels", s.open(s.app("/listlabels")), http.StatusOK)
 	s.inspect("labels", axe)
+	reached("labels-search", s.open(s.app("/listlabels?q=Clients")), http.StatusOK)
+	s.inspect("labels-search", axe)
 
 	// What GET /signout shows a browser that is signed in: a page with a
 	// Sign out button, or the method-not-allowed page where sign-out is
