@@ -238,34 +238,20 @@ func compareLabelNames(a, b string) int {
 	return cmp.Compare(len(as), len(bs))
 }
 
-// labelColorClass returns the CSS class of a label color from Gmail's
-// palette (style.css has one per background color), or "" for no color
-// or one off the palette. The page's Content-Security-Policy allows no
-// style attribute, so the colors are classes.
+// labelColorClass returns the CSS class of a label's color, "c-" and its
+// six hex digits, or "" when it has none. The page's Content-Security-Policy
+// allows no style attribute, so style.css has a class for each color of
+// Gmail's fixed palette; a color off it shows as none.
 func labelColorClass(c *gmail.LabelColor) string {
-	if c == nil {
+	if c == nil || len(c.BackgroundColor) != 7 || c.BackgroundColor[0] != '#' {
 		return ""
 	}
-	bg := strings.ToLower(c.BackgroundColor)
-	if !slices.Contains(gmailLabelPalette, bg) {
+	hex := strings.ToLower(c.BackgroundColor[1:])
+	if strings.Trim(hex, "0123456789abcdef") != "" {
 		return ""
 	}
-	return "c-" + bg[1:]
+	return "c-" + hex
 }
-
-// gmailLabelPalette are the colors Gmail allows for labels.
-var gmailLabelPalette = strings.Fields(`
-	#000000 #434343 #666666 #999999 #cccccc #efefef #f3f3f3 #ffffff
-	#fb4c2f #ffad47 #fad165 #16a766 #43d692 #4a86e8 #a479e2 #f691b3
-	#f6c5be #ffe6c7 #fef1d1 #b9e4d0 #c6f3de #c9daf8 #e4d7f5 #fcdee8
-	#efa093 #ffd6a2 #fce8b3 #89d3b2 #a0eac9 #a4c2f4 #d0bcf1 #fbc8d9
-	#e66550 #ffbc6b #fcda83 #44b984 #68dfa9 #6d9eeb #b694e8 #f7a7c0
-	#cc3a21 #eaa041 #f2c960 #149e60 #3dc789 #3c78d8 #8e63ce #e07798
-	#ac2b16 #cf8933 #d5ae49 #0b804b #2a9c68 #285bac #653e9b #b65775
-	#822111 #a46a21 #aa8831 #076239 #1a764d #1c4587 #41236d #83334c
-	#464646 #e7e7e7 #0d3472 #b6cff5 #98d7e4 #e3d7ff #fbd3e0 #f2b2a8
-	#c2c2c2 #4986e7 #2da2bb #b99aff #994a64 #f691b2 #ff7537 #ffad46
-	#662e37 #ebdbde #cca6ac #094228 #42d692 #16a765`)
 
 // labelList is a list of labels to render, with the account their links
 // open Gmail for; the template renders nested labels with it.

@@ -130,8 +130,10 @@ func TestLabelsPageColorsComeFromGmailsPalette(t *testing.T) {
 		{nil, ""},
 		{&gmail.LabelColor{BackgroundColor: "#16a766", TextColor: "#ffffff"}, "c-16a766"},
 		{&gmail.LabelColor{BackgroundColor: "#FB4C2F", TextColor: "#ffffff"}, "c-fb4c2f"},
-		{&gmail.LabelColor{BackgroundColor: "#123456", TextColor: "#ffffff"}, ""},
-		{&gmail.LabelColor{BackgroundColor: `red;}</style><b>`}, ""},
+		{&gmail.LabelColor{BackgroundColor: "#12345g", TextColor: "#ffffff"}, ""},
+		{&gmail.LabelColor{BackgroundColor: "#1234567"}, ""},
+		{&gmail.LabelColor{BackgroundColor: "red"}, ""},
+		{&gmail.LabelColor{BackgroundColor: `#a;}<b>`}, ""},
 		{&gmail.LabelColor{}, ""},
 	}
 	for _, tt := range tests {
@@ -141,23 +143,21 @@ func TestLabelsPageColorsComeFromGmailsPalette(t *testing.T) {
 			t.Errorf("color %+v: class %q, want %q", tt.color, got, tt.want)
 		}
 	}
-	// Every color Gmail allows has its class in the stylesheet, and the
-	// emulator allows the same colors.
+	// Every color Gmail allows (the emulator's list) has its class in the
+	// stylesheet.
 	b, err := os.ReadFile("internal/pages/templates/style.css")
 	if err != nil {
 		t.Fatal(err)
 	}
 	style := string(b)
-	for _, c := range gmailLabelPalette {
+	palette := fakegoogle.LabelPalette()
+	if len(palette) < 80 {
+		t.Fatalf("the emulator knows only %d of Gmail's colors", len(palette))
+	}
+	for _, c := range palette {
 		if rule := ".c-" + c[1:] + "{background:" + c + "}"; !strings.Contains(style, rule) {
 			t.Errorf("the stylesheet lacks %s", rule)
 		}
-	}
-	emulated := fakegoogle.LabelPalette()
-	slices.Sort(emulated)
-	ours := slices.Sorted(slices.Values(gmailLabelPalette))
-	if !slices.Equal(ours, emulated) {
-		t.Errorf("the page knows %d colors, the emulator %d; they differ", len(ours), len(emulated))
 	}
 }
 
