@@ -38,7 +38,8 @@ type labelNode struct {
 	System   bool
 	Color    string // a CSS class for Gmail's color, or ""
 	Children []*labelNode
-	fragment string // where Gmail shows it: "inbox", "label/Acme"
+	Href     template.URL // the label in Gmail's web client; see Linked
+	fragment string       // where Gmail shows it: "inbox", "label/Acme"
 }
 
 // systemLabelInfo is how Gmail shows one of its system labels.
@@ -104,7 +105,7 @@ func newLabelsPage(labels []*gmail.Label, query string) labelsPage {
 		}
 	}
 	slices.SortStableFunc(system, func(a, b *labelNode) int {
-		return cmp.Or(cmp.Compare(systemRank(a.Name), systemRank(b.Name)), compareLabelNames(a.Name, b.Name))
+		return cmp.Or(cmp.Compare(systemRank(a.Name), systemRank(b.Name)), strings.Compare(a.Name, b.Name))
 	})
 	for _, n := range system {
 		switch i := systemRank(n.Name); {
@@ -119,7 +120,7 @@ func newLabelsPage(labels []*gmail.Label, query string) labelsPage {
 		}
 	}
 	page.User = labelTree(user)
-	slices.SortStableFunc(hiddenUser, func(a, b *gmail.Label) int { return compareLabelNames(a.Name, b.Name) })
+	sortByName(hiddenUser)
 	for _, l := range hiddenUser {
 		page.Hidden = append(page.Hidden, userNode(l, ""))
 	}
@@ -198,8 +199,7 @@ func userNode(l *gmail.Label, parent string) *labelNode {
 // hangs under its nearest ancestor that is, or at the top, with the rest
 // of its name ("Work/Projects" when there is no "Work").
 func labelTree(labels []*gmail.Label) []*labelNode {
-	labels = slices.Clone(labels)
-	slices.SortStableFunc(labels, func(a, b *gmail.Label) int { return compareLabelNames(a.Name, b.Name) })
+	sortByName(labels)
 	byName := map[string]*labelNode{}
 	var roots []*labelNode
 	for _, l := range labels {
@@ -225,17 +225,26 @@ func labelTree(labels []*gmail.Label) []*labelNode {
 	return roots
 }
 
-// compareLabelNames orders label names level by level ("Travel" and its
-// nested labels before "Travel 2"), each level alphabetically ignoring case,
-// then exactly, so that the order never depends on the order Gmail sent.
-func compareLabelNames(a, b string) int {
-	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
-	for i := range min(len(as), len(bs)) {
-		if c := cmp.Or(strings.Compare(strings.ToLower(as[i]), strings.ToLower(bs[i])), strings.Compare(as[i], bs[i])); c != 0 {
-			return c
-		}
+// sortByName sorts labels as Gmail lists them: level by level ("Travel"
+// and its nested labels before "Travel 2"), each level alphabetically
+// ignoring case, then exactly, so that the order never depends on the order
+// Gmail sent.
+func sortByName(labels []*gmail.Label) {
+	type keyed struct {
+		folded, exact string // the name with each "/" made the lowest character
+		label         *gmail.Label
 	}
-	return cmp.Compare(len(as), len(bs))
+	keys := make([]keyed, len(labels))
+	for i, l := range labels {
+		exact := strings.ReplaceAll(l.Name, "/", "\x00")
+		keys[i] = keyed{strings.ToLower(exact), exact, l}
+	}
+	slices.SortFunc(keys, func(a, b keyed) int {
+		return cmp.Or(strings.Compare(a.folded, b.folded), strings.Compare(a.exact, b.exact))
+	})
+	for i, k := range keys {
+		labels[i] = k.label
+	}
 }
 
 // labelColorClass returns the CSS class of a label's color, "c-" and its
@@ -253,32 +262,26 @@ func labelColorClass(c *gmail.LabelColor) string {
 	return "c-" + hex
 }
 
-// labelList is a list of labels to render, with the account their links
-// open Gmail for; the template renders nested labels with it.
-type labelList struct {
-	Account string
-	Labels  []*labelNode
-}
-
-// List returns nodes as a labelList for the template.
-func (p labelsPage) List(nodes []*labelNode) labelList {
-	return labelList{Account: p.Account, Labels: nodes}
-}
-
-// List returns the nested labels of a list's label, for the template.
-func (l labelList) List(nodes []*labelNode) labelList {
-	return labelList{Account: l.Account, Labels: nodes}
-}
-
-// Href is the address of a label in Gmail's web client, for the list's
-// account.
-func (l labelList) Href(n *labelNode) template.URL {
+// Linked returns the page with the Href of every label set, for the
+// page's Account. The template calls it once, after the caller has filled
+// Account.
+func (p labelsPage) Linked() labelsPage {
 	base := "https://mail.google.com/mail/u/0/"
-	if l.Account != "" {
-		base = "https://mail.google.com/mail/u/?authuser=" + url.QueryEscape(l.Account)
+	if p.Account != "" {
+		base = "https://mail.google.com/mail/u/?authuser=" + url.QueryEscape(p.Account)
 	}
-	// Built from a constant, a query-escaped address and a fragment made
-	// of constants and a query-escaped name: nothing can change its
-	// scheme or host.
-	return template.URL(base + "#" + n.fragment) // #nosec G203 -- see above
+	var link func([]*labelNode)
+	link = func(nodes []*labelNode) {
+		for _, n := range nodes {
+			// A constant, a query-escaped address and a fragment made of
+			// constants and a query-escaped name: nothing can change the
+			// scheme or the host.
+			n.Href = template.URL(base + "#" + n.fragment) // #nosec G203 -- see above
+			link(n.Children)
+		}
+	}
+	for _, group := range [][]*labelNode{p.System, p.Categories, p.User, p.Hidden, p.Matches} {
+		link(group)
+	}
+	return p
 }

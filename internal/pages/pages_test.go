@@ -40,39 +40,29 @@ func checkPageHeaders(t *testing.T, h http.Header) {
 // labelsData has the fields and methods the labels page reads, as the
 // app's page data has them.
 type labelsData struct {
-	Account                                   string
 	Count                                     int
 	Query                                     string
 	System, Categories, User, Hidden, Matches []*labelNode
 }
 
 type labelNode struct {
-	Name, Display, Parent, Color string
-	System                       bool
-	Children                     []*labelNode
+	Name, Display, Parent, Color, Href string
+	System                             bool
+	Children                           []*labelNode
 }
 
-type labelList struct {
-	Account string
-	Labels  []*labelNode
-}
-
-func (d labelsData) List(n []*labelNode) labelList { return labelList{d.Account, n} }
-func (l labelList) List(n []*labelNode) labelList  { return labelList{l.Account, n} }
-func (l labelList) Href(n *labelNode) string {
-	return "https://mail.google.com/mail/u/?authuser=" + l.Account + "#label/" + n.Name
-}
+// Linked is where the app sets the labels' links; these have theirs.
+func (d labelsData) Linked() labelsData { return d }
 
 func TestLabelsPageEscapesNamesAndCounts(t *testing.T) {
 	rec := httptest.NewRecorder()
 	pages.Write(rec, http.StatusOK, "labels", labelsData{
-		Account: "a@example.com",
-		Count:   4,
-		System:  []*labelNode{{Name: "INBOX", Display: "Inbox", System: true}},
+		Count:  4,
+		System: []*labelNode{{Name: "INBOX", Display: "Inbox", System: true}},
 		User: []*labelNode{
 			{Name: `<img src=x onerror=alert(1)>`, Display: `<img src=x onerror=alert(1)>`},
 			{Name: `Tom & Jerry "quotes"`, Display: `Tom & Jerry "quotes"`, Color: "c-16a766"},
-			{Name: "Travel", Display: "Travel", Children: []*labelNode{{Name: "Travel/2026", Display: "2026", Parent: "Travel/"}}},
+			{Name: "Travel", Display: "Travel", Children: []*labelNode{{Name: "Travel/2026", Display: "2026", Parent: "Travel/", Href: "https://mail.google.com/mail/u/?authuser=a@example.com#label/Travel/2026"}}},
 		},
 	})
 	body := rec.Body.String()
