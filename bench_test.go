@@ -35,7 +35,7 @@ func BenchmarkNullHandler(b *testing.B) {
 		token := accessTokenOf(b, e, session)
 		client := &http.Client{Transport: upstream.NewTransport()}
 		b.Cleanup(client.CloseIdleConnections)
-		query := url.Values{"alt": {"json"}, "fields": {"labels(name,type)"}, "prettyPrint": {"false"}}
+		query := url.Values{"alt": {"json"}, "fields": {labelsFields}, "prettyPrint": {"false"}}
 		labelsURL := e.googleURL + fakegoogle.LabelsPath + "?" + query.Encode()
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, labelsURL, nil)

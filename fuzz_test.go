@@ -184,7 +184,7 @@ func FuzzLabelsPage(f *testing.F) {
 		}
 		labels := []*gmail.Label{{Name: name, Type: typ}, {Name: other, Type: "user"}}
 		rec := httptest.NewRecorder()
-		pages.Write(rec, http.StatusOK, "labels", newLabelsPage(labels))
+		pages.Write(rec, http.StatusOK, "labels", newLabelsPage(labels, ""))
 		if rec.Code != http.StatusOK {
 			t.Fatalf("status %d", rec.Code)
 		}
@@ -210,4 +210,5 @@ func FuzzLabelsPage(f *testing.F) {
 }
 
 // labelsPageElements are the elements the labels page is made of.
-var labelsPageElements = []string{"html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "form", "button", "p", "ul", "li", "data"}
+var labelsPageElements = []string{"html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "form", "button", "p", "ul", "li", "data",
+	"a", "span", "label", "input", "details", "summary"}

@@ -16,7 +16,7 @@ func listLabels(w http.ResponseWriter, r *http.Request, user *User) error {
 	}
 	call := service.Users.Labels.List("me").Context(r.Context())
 	if !wantsJSON(r) {
-		call.Fields("labels(name,type)") // all the page shows
+		call.Fields(labelsFields) // all the page shows
 	}
 	list, err := call.Do()
 	if err != nil {
@@ -25,6 +25,8 @@ func listLabels(w http.ResponseWriter, r *http.Request, user *User) error {
 	if wantsJSON(r) {
 		return writeJSON(w, http.StatusOK, map[string][]*gmail.Label{"labels": append([]*gmail.Label{}, list.Labels...)})
 	}
-	user.Page(w, http.StatusOK, "labels", newLabelsPage(list.Labels))
+	page := newLabelsPage(list.Labels, r.URL.Query().Get("q"))
+	page.Account = user.Email
+	user.Page(w, http.StatusOK, "labels", page)
 	return nil
 }

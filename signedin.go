@@ -31,9 +31,8 @@ type User struct {
 	// Email is the signed-in Google account, or "" when Google did not say.
 	Email string
 
-	function Function
-	frame    pages.Frame
-	store    *session.Store
+	frame pages.Frame
+	store *session.Store
 }
 
 // Page writes the page templates/name.html of internal/pages with status,
@@ -90,7 +89,7 @@ func (a *app) serveSignedIn(w http.ResponseWriter, r *http.Request, f Function) 
 	ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
 	defer cancel()
 	r = r.WithContext(ctx)
-	user := &User{Email: sess.Email, function: f, frame: a.frameFor(sess, f), store: a.store}
+	user := &User{Email: sess.Email, frame: a.frameFor(sess, f), store: a.store}
 	if r.Method == http.MethodGet {
 		user.frame.Notice, _ = a.store.Notice.Take(w, r)
 	}

@@ -119,7 +119,10 @@ const fitJS = `(() => {
 		if (r.width > 0 && (r.right > width + 0.5 || r.left < -0.5) && !beyond.some(b => b.contains(el))) {
 			beyond.push(el);
 		}
-		if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
+		// Text clipped on purpose (read by screen readers, not shown) is
+		// not spilling.
+		const cs = getComputedStyle(el), clipped = cs.clip !== "auto" || cs.clipPath !== "none";
+		if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && !clipped) {
 			spilling.push(describe(el) + " (content " + el.scrollWidth + " px wide in " + el.clientWidth + " px)");
 		}
 	}

@@ -39,7 +39,17 @@ func TestEveryPageIsAccessibleAndFitsAPhoneInLightAndDark(t *testing.T) {
 	consent := s.location()
 	resp = s.allowAs(busy.Email)
 	s.expectLabels("listlabels", resp, busy)
-	g.add("listlabels", resp, http.StatusOK)
+	g.add("listlabels", resp, http.StatusOK) // every nested label open: expectLabels opens them
+	// The labels page as it first appears, nested labels folded, and the
+	// search for one label among a hundred: the same page to the gallery's
+	// key, so inspected under names of their own.
+	for _, v := range []struct{ name, path string }{{"listlabels-folded", "/listlabels"}, {"listlabels-search", "/listlabels?q=Clients"}} {
+		if resp := s.open(s.app(v.path)); resp.Status != http.StatusOK {
+			t.Fatalf("%s: status %d", v.path, resp.Status)
+		}
+		s.see(v.name)
+		s.inspect(v.name, axe)
+	}
 
 	// Each function as a person who is signed in meets it. One that needs
 	// access not granted yet sends the browser to Google, where the busy

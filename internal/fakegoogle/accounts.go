@@ -49,7 +49,9 @@ const QuotesLabelName = `Tom & Jerry "quotes"`
 const BusyAccountEmail = "alexandra.konstantinopoulou-papadimitriou@departments.example.org"
 
 // DemoAccounts returns four demo accounts with Gmail's system labels and a
-// different set of user labels each. The third one (mallory@example.com) has
+// different set of user labels each: nested ones (some without their
+// parent, as Gmail allows), some with colors of Gmail's palette, some that
+// Gmail hides from its label list. The third one (mallory@example.com) has
 // labels named XSSLabelName and QuotesLabelName for escaping tests; the
 // fourth one (BusyAccountEmail) has a long address and a busy mailbox. Every
 // call returns fresh slices that the caller may modify.
@@ -63,6 +65,7 @@ func DemoAccounts() []Account {
 				userLabel("Label_2", "Travel", nil),
 				userLabel("Label_3", "Travel/2026", &LabelColor{TextColor: "#ffffff", BackgroundColor: "#4a86e8"}),
 				userLabel("Label_4", "Work/Projects", nil),
+				withVisibility(userLabel("Label_5", "Old receipts", &LabelColor{TextColor: "#000000", BackgroundColor: "#cccccc"}), "labelHide"),
 			),
 		},
 		{
@@ -70,8 +73,9 @@ func DemoAccounts() []Account {
 			Name:  "Bob Example",
 			Labels: append(systemLabels(),
 				userLabel("Label_11", "Family", &LabelColor{TextColor: "#000000", BackgroundColor: "#fad165"}),
-				userLabel("Label_12", "Bills/2026", nil),
+				userLabel("Label_12", "Bills/2026", &LabelColor{TextColor: "#ffffff", BackgroundColor: "#a479e2"}),
 				userLabel("Label_13", "Newsletters", nil),
+				withVisibility(userLabel("Label_14", "Newsletters/Weekly", nil), "labelShowIfUnread"),
 			),
 		},
 		{
@@ -142,10 +146,21 @@ func busyLabels() []Label {
 		{TextColor: "#000000", BackgroundColor: "#fad165"},
 		nil,
 		{TextColor: "#ffffff", BackgroundColor: "#4a86e8"},
+		{TextColor: "#ffffff", BackgroundColor: "#a479e2"},
+		nil,
+		{TextColor: "#ffffff", BackgroundColor: "#cc3a21"},
+		{TextColor: "#000000", BackgroundColor: "#ffad47"},
 	}
 	labels := make([]Label, len(names))
 	for i, n := range names {
 		labels[i] = userLabel("Label_"+strconv.Itoa(101+i), n, colors[i%len(colors)])
+		switch {
+		case n == "Archive" || strings.HasPrefix(n, "Archive/"):
+			// Gmail's "Show in label list" unticked.
+			labels[i].LabelListVisibility = "labelHide"
+		case strings.HasPrefix(n, "Newsletters/"):
+			labels[i].LabelListVisibility = "labelShowIfUnread"
+		}
 	}
 	return labels
 }
@@ -170,6 +185,14 @@ func systemLabels() []Label {
 	}
 }
 
+// withVisibility returns l with Gmail's "show in label list" setting:
+// "labelShow", "labelShowIfUnread" or "labelHide".
+func withVisibility(l Label, labelList string) Label {
+	l.LabelListVisibility = labelList
+	return l
+}
+
+// userLabel is a user label shown in Gmail's lists.
 func userLabel(id, name string, color *LabelColor) Label {
 	return Label{
 		ID:                    id,

@@ -182,6 +182,7 @@ func (s *Server) addAPI(a api) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if route, ok := s.apiRoutes[a.pattern]; ok {
+		a.gmail = a.gmail || route.gmail // Gmail's faults still apply
 		*route = a
 		return
 	}

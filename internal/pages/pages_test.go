@@ -37,27 +37,43 @@ func checkPageHeaders(t *testing.T, h http.Header) {
 	}
 }
 
-// labelsData has the fields the labels page reads, as the app fills them.
+// labelsData has the fields and methods the labels page reads, as the
+// app's page data has them.
 type labelsData struct {
-	Count  int
-	System []struct{ Name, Display string }
-	User   []string
+	Count                                     int
+	Query                                     string
+	System, Categories, User, Hidden, Matches []*labelNode
 }
+
+type labelNode struct {
+	Name, Display, Parent, Color, Href string
+	System                             bool
+	Children                           []*labelNode
+}
+
+// Linked is where the app sets the labels' links; these have theirs.
+func (d labelsData) Linked() labelsData { return d }
 
 func TestLabelsPageEscapesNamesAndCounts(t *testing.T) {
 	rec := httptest.NewRecorder()
 	pages.Write(rec, http.StatusOK, "labels", labelsData{
 		Count:  4,
-		System: []struct{ Name, Display string }{{"INBOX", "Inbox"}},
-		User:   []string{`<img src=x onerror=alert(1)>`, `Tom & Jerry "quotes"`, "Travel/2026"},
+		System: []*labelNode{{Name: "INBOX", Display: "Inbox", System: true}},
+		User: []*labelNode{
+			{Name: `<img src=x onerror=alert(1)>`, Display: `<img src=x onerror=alert(1)>`},
+			{Name: `Tom & Jerry "quotes"`, Display: `Tom & Jerry "quotes"`, Color: "c-16a766"},
+			{Name: "Travel", Display: "Travel", Children: []*labelNode{{Name: "Travel/2026", Display: "2026", Parent: "Travel/", Href: "https://mail.google.com/mail/u/?authuser=a@example.com#label/Travel/2026"}}},
+		},
 	})
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d", rec.Code)
 	}
 	checkPageHeaders(t, rec.Header())
-	for _, want := range []string{"4 label(s) found", `<li><data value="INBOX">Inbox</data></li>`, "&lt;img src=x onerror=alert(1)&gt;", "Tom &amp; Jerry &#34;quotes&#34;",
-		"<li>Travel/2026</li>", `action="/signout"`, `<html lang="en">`, "<title>Your Gmail labels – " + pages.AppName + "</title>"} {
+	for _, want := range []string{"4 label(s) found", `<data value="INBOX">Inbox</data></a>`, "&lt;img src=x onerror=alert(1)&gt;",
+		`<span class="swatch c-16a766"></span>Tom &amp; Jerry &#34;quotes&#34;</a>`, `<span class="vh">Travel/</span>2026</a>`,
+		`href="https://mail.google.com/mail/u/?authuser=a@example.com#label/Travel/2026"`,
+		`action="/signout"`, `<html lang="en">`, "<title>Your Gmail labels – " + pages.AppName + "</title>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}
