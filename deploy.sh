@@ -118,8 +118,12 @@ Options:
   -h, --help              show this help
 
 Options are not remembered: pass the same ones on every run, or it redeploys with the defaults.
-Prints at the end a table of the functions (result and URL), the redirect URI to register on the
-OAuth client and the URL to open.
+Every run makes sure that anyone may call each function, and after deploying calls each one from
+outside (with curl) to check that it answers, and that the sign-in sends the browser to Google.
+Prints at the end a table of the functions (result, URL and that check), the redirect URI to
+register on the OAuth client and the URL to open.
+A first deploy needs Owner, or Project IAM Admin, Service Account Admin and Secret Manager Admin;
+later runs need only Editor.
 EOF
 }
 
@@ -1021,6 +1025,13 @@ smoke_check_functions() {
       continue
     fi
     check=$(smoke_check "$name")
+    case $check in
+      "FAILED: no answer" | "FAILED: 5"*)
+        # A new revision may still be starting: one more try.
+        sleep 10
+        check=$(smoke_check "$name")
+        ;;
+    esac
     printf '%s\n' "$check" >"$results/$name.check"
     if [[ $check == FAILED* ]]; then
       unhealthy="${unhealthy:+$unhealthy, }$name"
