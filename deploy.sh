@@ -556,7 +556,9 @@ ensure_account() {
     return 0
   fi
   if errors=$(gcloud "${args[@]}" 2>&1); then
-    printf '%s\n' "$errors" >&2
+    if [[ -n $errors ]]; then
+      printf '%s\n' "$errors" >&2
+    fi
     created_accounts="$created_accounts$email "
     return 0
   fi
@@ -690,21 +692,27 @@ hours_ago() {
 # A rotation drops the key before the current one from the functions. A browser keeps a cookie
 # COOKIE_LIFETIME_HOURS, so a cookie sealed with that key just before the current one replaced it
 # may come back until the current one is that old: until then, rotating again would sign its
-# owner out. Allowed with --key-leaked, for a key that must stop opening cookies at once.
+# owner out. Allowed with --key-leaked, for a key that must stop opening cookies at once, and when
+# no key before the current one is mounted.
 check_rotation_age() {
-  local number state created cutoff
-  read -r number state created < <(cookie_key_versions | while read -r n st c; do
-    if [[ $st == ENABLED ]]; then
-      printf '%s %s %s\n' "$n" "$st" "$c"
-      break
+  local number state created previous="" cutoff current="" stored=""
+  while read -r number state created; do
+    if [[ -z $current ]]; then
+      if [[ $state == ENABLED ]]; then
+        current=$number
+        stored=$created
+      fi
+      continue
     fi
-  done) || true
-  if [[ -z ${created-} ]]; then
+    previous=$state
+    break
+  done < <(cookie_key_versions)
+  if [[ $previous != ENABLED ]] || $key_leaked; then
     return 0
   fi
   cutoff=$(hours_ago "$COOKIE_LIFETIME_HOURS")
-  if [[ $created > "$cutoff" ]] && ! $key_leaked; then
-    die "refusing to rotate the cookie key: the key in use (version $number) was stored at ${created%%.*}Z, less than ${COOKIE_LIFETIME_HOURS} h ago, and a browser keeps the session cookie ${COOKIE_LIFETIME_HOURS} h, so cookies sealed with the key before it may still come back; rotating now would drop that key and sign their owners out. Rotate again after ${COOKIE_LIFETIME_HOURS} h, or, if a key leaked, pass --key-leaked as well (see \"Rotating the cookie key\" in README.md)"
+  if [[ $stored > "$cutoff" ]]; then
+    die "refusing to rotate the cookie key: the key in use (version $current) was stored at ${stored%%.*}Z, less than ${COOKIE_LIFETIME_HOURS} h ago, and a browser keeps the session cookie ${COOKIE_LIFETIME_HOURS} h, so cookies sealed with the key before it may still come back; rotating now would drop that key and sign their owners out. Rotate again after ${COOKIE_LIFETIME_HOURS} h, or, if a key leaked, pass --key-leaked as well (see \"Rotating the cookie key\" in README.md)"
   fi
 }
 
