@@ -457,7 +457,7 @@ client_secret_problem() {
 
 check_client_secret_file() {
   if [[ ! -f $client_secret_file || ! -r $client_secret_file ]]; then
-    client_secret_problem "client secret file $client_secret not found: download the OAuth client's JSON from APIs & Services > Credentials, or pass --client-secret FILE"
+    client_secret_problem "client secret file $client_secret not found ($client_secret_file): download the OAuth client's JSON from APIs & Services > Credentials, or pass --client-secret FILE"
     return 0
   fi
   if ! grep -q '"web"' "$client_secret_file" || ! grep -q '"client_id"' "$client_secret_file"; then
@@ -477,7 +477,7 @@ check_apis() {
   # Google counts a user's calls to an API against the project of the OAuth client that got the
   # token: that is where the functions' APIs must be enabled.
   owner=$(client_project)
-  if [[ -z $owner || $owner == "$project" ]]; then
+  if [[ (-z $owner || $owner == "$project") && ${#SERVICES[@]} -gt 0 ]]; then
     wanted+=("${SERVICES[@]}")
   fi
   enabled=$(read_gcloud "$(printf '%s\n' "${wanted[@]}")" \
