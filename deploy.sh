@@ -118,8 +118,12 @@ Options:
   -h, --help              show this help
 
 Options are not remembered: pass the same ones on every run, or it redeploys with the defaults.
-Prints at the end a table of the functions (result and URL), the redirect URI to register on the
-OAuth client and the URL to open.
+Every run makes sure that anyone may call each function, and after deploying calls each one from
+outside (with curl) to check that it answers, and that the sign-in sends the browser to Google.
+Prints at the end a table of the functions (result, URL and that check), the redirect URI to
+register on the OAuth client and the URL to open.
+A first deploy needs Owner, or Project IAM Admin, Service Account Admin and Secret Manager Admin;
+later runs need only Editor.
 EOF
 }
 
@@ -453,7 +457,7 @@ client_secret_problem() {
 
 check_client_secret_file() {
   if [[ ! -f $client_secret_file || ! -r $client_secret_file ]]; then
-    client_secret_problem "client secret file $client_secret not found: download the OAuth client's JSON from APIs & Services > Credentials, or pass --client-secret FILE"
+    client_secret_problem "client secret file $client_secret not found ($client_secret_file): download the OAuth client's JSON from APIs & Services > Credentials, or pass --client-secret FILE"
     return 0
   fi
   if ! grep -q '"web"' "$client_secret_file" || ! grep -q '"client_id"' "$client_secret_file"; then
@@ -473,7 +477,7 @@ check_apis() {
   # Google counts a user's calls to an API against the project of the OAuth client that got the
   # token: that is where the functions' APIs must be enabled.
   owner=$(client_project)
-  if [[ -z $owner || $owner == "$project" ]]; then
+  if [[ (-z $owner || $owner == "$project") && ${#SERVICES[@]} -gt 0 ]]; then
     wanted+=("${SERVICES[@]}")
   fi
   enabled=$(read_gcloud "$(printf '%s\n' "${wanted[@]}")" \
@@ -552,7 +556,9 @@ ensure_account() {
     return 0
   fi
   if errors=$(gcloud "${args[@]}" 2>&1); then
-    printf '%s\n' "$errors" >&2
+    if [[ -n $errors ]]; then
+      printf '%s\n' "$errors" >&2
+    fi
     created_accounts="$created_accounts$email "
     return 0
   fi
@@ -686,21 +692,27 @@ hours_ago() {
 # A rotation drops the key before the current one from the functions. A browser keeps a cookie
 # COOKIE_LIFETIME_HOURS, so a cookie sealed with that key just before the current one replaced it
 # may come back until the current one is that old: until then, rotating again would sign its
-# owner out. Allowed with --key-leaked, for a key that must stop opening cookies at once.
+# owner out. Allowed with --key-leaked, for a key that must stop opening cookies at once, and when
+# no key before the current one is mounted.
 check_rotation_age() {
-  local number state created cutoff
-  read -r number state created < <(cookie_key_versions | while read -r n st c; do
-    if [[ $st == ENABLED ]]; then
-      printf '%s %s %s\n' "$n" "$st" "$c"
-      break
+  local number state created previous="" cutoff current="" stored=""
+  while read -r number state created; do
+    if [[ -z $current ]]; then
+      if [[ $state == ENABLED ]]; then
+        current=$number
+        stored=$created
+      fi
+      continue
     fi
-  done) || true
-  if [[ -z ${created-} ]]; then
+    previous=$state
+    break
+  done < <(cookie_key_versions)
+  if [[ $previous != ENABLED ]] || $key_leaked; then
     return 0
   fi
   cutoff=$(hours_ago "$COOKIE_LIFETIME_HOURS")
-  if [[ $created > "$cutoff" ]] && ! $key_leaked; then
-    die "refusing to rotate the cookie key: the key in use (version $number) was stored at ${created%%.*}Z, less than ${COOKIE_LIFETIME_HOURS} h ago, and a browser keeps the session cookie ${COOKIE_LIFETIME_HOURS} h, so cookies sealed with the key before it may still come back; rotating now would drop that key and sign their owners out. Rotate again after ${COOKIE_LIFETIME_HOURS} h, or, if a key leaked, pass --key-leaked as well (see \"Rotating the cookie key\" in README.md)"
+  if [[ $stored > "$cutoff" ]]; then
+    die "refusing to rotate the cookie key: the key in use (version $current) was stored at ${stored%%.*}Z, less than ${COOKIE_LIFETIME_HOURS} h ago, and a browser keeps the session cookie ${COOKIE_LIFETIME_HOURS} h, so cookies sealed with the key before it may still come back; rotating now would drop that key and sign their owners out. Rotate again after ${COOKIE_LIFETIME_HOURS} h, or, if a key leaked, pass --key-leaked as well (see \"Rotating the cookie key\" in README.md)"
   fi
 }
 
@@ -1021,6 +1033,13 @@ smoke_check_functions() {
       continue
     fi
     check=$(smoke_check "$name")
+    case $check in
+      "FAILED: no answer" | "FAILED: 5"*)
+        # A new revision may still be starting: one more try.
+        sleep 10
+        check=$(smoke_check "$name")
+        ;;
+    esac
     printf '%s\n' "$check" >"$results/$name.check"
     if [[ $check == FAILED* ]]; then
       unhealthy="${unhealthy:+$unhealthy, }$name"

@@ -243,11 +243,13 @@ func TestAnIAMRefusalStopsAtOnceNamingTheRolesAFirstDeployNeeds(t *testing.T) {
 // Editor's runs grant nothing, since every grant is in effect, and work.
 func TestAnEditorRedeploysAfterAnOwnersFirstDeploy(t *testing.T) {
 	t.Parallel()
+	const owner = "owner@example.com"
 	s := newSandbox(t)
-	s.writeState("project-bindings", "user:"+deployer+" roles/owner\n")
+	s.setConfig("account", owner)
+	s.writeState("project-bindings", "user:"+owner+" roles/owner\nuser:"+deployer+" roles/editor\n")
 	s.deploy()
-	policy := strings.Replace(s.readState("project-bindings"), "user:"+deployer+" roles/owner", "user:"+deployer+" roles/editor", 1)
-	s.writeState("project-bindings", policy)
+	// Then the Editor, whom nothing was granted to: Editor may act as any account already.
+	s.setConfig("account", deployer)
 	s.writeRepo("function.go", "package fixture\n\nconst changed = true\n")
 	s.clearLog()
 	r := s.deploy()

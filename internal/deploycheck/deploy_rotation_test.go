@@ -62,6 +62,15 @@ func TestRotationWithinTheCookiesLifeIsRefusedUnlessTheKeyLeaked(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a fresh key with none before it: rotated, since no key is dropped", func(t *testing.T) {
+		t.Parallel()
+		s := newSandbox(t)
+		s.deploy()
+		s.deploy("--rotate-cookie-key")
+		if versions := len(s.secretVersions(cookieKeyName)); versions != 2 {
+			t.Errorf("the cookie key has %d versions, want 2: a rotation right after the first deploy", versions)
+		}
+	})
 	t.Run("--key-leaked alone is an error", func(t *testing.T) {
 		t.Parallel()
 		s := newSandbox(t)
