@@ -12,10 +12,9 @@ import (
 	"unicode/utf8"
 )
 
-// Field names Cloud Logging gives a meaning to in a structured log line.
+// Field names Cloud Logging gives a meaning to, besides "severity" and
+// "message".
 const (
-	severityKey    = "severity"
-	messageKey     = "message"
 	traceKey       = "logging.googleapis.com/trace"
 	spanKey        = "logging.googleapis.com/spanId"
 	executionIDKey = "execution_id"
@@ -46,46 +45,33 @@ func New(w io.Writer, projectID string) *slog.Logger {
 // FormatText, Cloud Logging JSON for anything else, so that a mistyped
 // setting never costs a deployed function its logs.
 func NewFormat(w io.Writer, projectID, format string) *slog.Logger {
-	var h slog.Handler
-	if format == FormatText {
-		h = slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: readableNames})
-	} else {
-		h = slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: cloudLoggingNames})
+	text := format == FormatText
+	// Both formats name levels as Cloud Logging does and cut long values;
+	// JSON also takes Cloud Logging's key names, text a shorter time.
+	rename := func(groups []string, a slog.Attr) slog.Attr {
+		a.Value = capped(a.Value)
+		if len(groups) > 0 {
+			return a
+		}
+		switch {
+		case a.Key == slog.LevelKey:
+			a.Value = slog.StringValue(Severity(a.Value.Any().(slog.Level)))
+			if !text {
+				a.Key = "severity"
+			}
+		case a.Key == slog.MessageKey && !text:
+			a.Key = "message"
+		case a.Key == slog.TimeKey && text:
+			a.Value = slog.StringValue(a.Value.Time().Format("15:04:05.000"))
+		}
+		return a
+	}
+	opts := &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: rename}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if text {
+		h = slog.NewTextHandler(w, opts)
 	}
 	return slog.New(&traceHandler{Handler: h, projectID: projectID})
-}
-
-// cloudLoggingNames renames slog's built-in keys and levels, and cuts long
-// values.
-func cloudLoggingNames(groups []string, a slog.Attr) slog.Attr {
-	a.Value = capped(a.Value)
-	if len(groups) > 0 {
-		return a
-	}
-	switch a.Key {
-	case slog.MessageKey:
-		a.Key = messageKey
-	case slog.LevelKey:
-		a.Key = severityKey
-		a.Value = slog.StringValue(Severity(a.Value.Any().(slog.Level)))
-	}
-	return a
-}
-
-// readableNames shortens the time and names levels as Cloud Logging does,
-// and cuts long values.
-func readableNames(groups []string, a slog.Attr) slog.Attr {
-	a.Value = capped(a.Value)
-	if len(groups) > 0 {
-		return a
-	}
-	switch a.Key {
-	case slog.TimeKey:
-		a.Value = slog.StringValue(a.Value.Time().Format("15:04:05.000"))
-	case slog.LevelKey:
-		a.Value = slog.StringValue(Severity(a.Value.Any().(slog.Level)))
-	}
-	return a
 }
 
 // capped returns v, or v cut to MaxValueBytes when it is a longer string or
