@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -126,17 +127,17 @@ type traceHandler struct {
 func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx != nil {
 		ids := requestIDsFrom(ctx)
-		if validTraceID(ids.trace) {
+		if traceID.MatchString(ids.trace) {
 			trace := ids.trace
 			if h.projectID != "" {
 				trace = "projects/" + h.projectID + "/traces/" + trace
 			}
 			r.AddAttrs(slog.String(traceKey, trace))
-			if validSpanID(ids.span) {
+			if spanID.MatchString(ids.span) && strings.Trim(ids.span, "0") != "" {
 				r.AddAttrs(slog.String(spanKey, ids.span))
 			}
 		}
-		if validExecutionID(ids.execution) {
+		if executionID.MatchString(ids.execution) {
 			r.AddAttrs(slog.String(executionIDKey, ids.execution))
 		}
 	}
