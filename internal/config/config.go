@@ -90,8 +90,9 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (Se
 			return Settings{}, err
 		}
 	}
-	if s.AccessType, err = accessType(getenv("ACCESS_TYPE")); err != nil {
-		return Settings{}, err
+	s.AccessType = cmp.Or(getenv("ACCESS_TYPE"), "online")
+	if s.AccessType != "online" && s.AccessType != "offline" {
+		return Settings{}, problem("ACCESS_TYPE", `must be "online" or "offline"`)
 	}
 	if u, err := optionalURL("GMAIL_ENDPOINT", getenv("GMAIL_ENDPOINT")); err != nil {
 		return Settings{}, err
@@ -107,8 +108,13 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (Se
 	} else if u != nil {
 		s.RevokeURL = u.String()
 	}
-	if s.UpstreamTimeout, err = timeout(getenv("UPSTREAM_TIMEOUT")); err != nil {
-		return Settings{}, err
+	s.UpstreamTimeout = DefaultTimeout
+	if raw := getenv("UPSTREAM_TIMEOUT"); raw != "" {
+		d, err := time.ParseDuration(raw)
+		if err != nil || d <= 0 || d > maxTimeout {
+			return Settings{}, problem("UPSTREAM_TIMEOUT", "must be a duration between 0 and %v, such as 8s", maxTimeout)
+		}
+		s.UpstreamTimeout = d
 	}
 	if err := checkEndpoints(&s, cmp.Or(s.ClientSecretFile, "CLIENT_SECRET_JSON")); err != nil {
 		return Settings{}, err
@@ -134,7 +140,13 @@ func loadClient(getenv func(string) string, readFile func(string) ([]byte, error
 			continue
 		}
 		if err != nil {
-			return nil, name, problem(name, "cannot read the client secret file (%s)", describeFileError(err))
+			// The reason (permission denied, is a directory) without
+			// repeating the path.
+			var pathErr *fs.PathError
+			if errors.As(err, &pathErr) {
+				err = pathErr.Err
+			}
+			return nil, name, problem(name, "cannot read the client secret file (%v)", err)
 		}
 		cfg, err := parseClient(name, data)
 		return cfg, name, err
@@ -248,16 +260,6 @@ func cookieKey(variable, raw string, deployed bool) ([]byte, bool, error) {
 	return nil, false, problem(variable, "is not base64 (standard or URL alphabet)")
 }
 
-func accessType(raw string) (string, error) {
-	switch raw {
-	case "", "online":
-		return "online", nil
-	case "offline":
-		return "offline", nil
-	}
-	return "", problem("ACCESS_TYPE", `must be "online" or "offline"`)
-}
-
 // optionalURL parses an optional absolute URL setting; nil when unset.
 func optionalURL(variable, raw string) (*url.URL, error) {
 	if raw == "" {
@@ -268,17 +270,6 @@ func optionalURL(variable, raw string) (*url.URL, error) {
 		return nil, problem(variable, "must be an absolute http(s) URL")
 	}
 	return u, nil
-}
-
-func timeout(raw string) (time.Duration, error) {
-	if raw == "" {
-		return DefaultTimeout, nil
-	}
-	d, err := time.ParseDuration(raw)
-	if err != nil || d <= 0 || d > maxTimeout {
-		return 0, problem("UPSTREAM_TIMEOUT", "must be a duration between 0 and %v, such as 8s", maxTimeout)
-	}
-	return d, nil
 }
 
 // absoluteURL parses an http or https URL with a host. url.Parse already
@@ -306,14 +297,4 @@ func strictJSON(data []byte, v any) error {
 		return fmt.Errorf("field %q has the wrong type", typeErr.Field)
 	}
 	return errors.New("invalid JSON")
-}
-
-// describeFileError keeps the reason a file could not be read (permission
-// denied, is a directory) without repeating the path.
-func describeFileError(err error) string {
-	var pathErr *fs.PathError
-	if errors.As(err, &pathErr) {
-		return pathErr.Err.Error()
-	}
-	return err.Error()
 }
