@@ -172,13 +172,19 @@ type clientEntry struct {
 
 func parseClient(source string, data []byte) (*oauth2.Config, error) {
 	var f clientFile
-	if err := strictJSON(data, &f); err != nil {
-		return nil, problem(source, "not a valid client secret file (%s)", err)
+	if err := json.Unmarshal(data, &f); err != nil {
+		// Say where the JSON is wrong, never what it holds: the secret.
+		reason := "invalid JSON"
+		var syntax *json.SyntaxError
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &syntax) {
+			reason = fmt.Sprintf("invalid JSON at byte %d", syntax.Offset)
+		} else if errors.As(err, &typeErr) {
+			reason = fmt.Sprintf("field %q has the wrong type", typeErr.Field)
+		}
+		return nil, problem(source, "not a valid client secret file (%s)", reason)
 	}
-	entry := f.Web
-	if entry == nil {
-		entry = f.Installed
-	}
+	entry := cmp.Or(f.Web, f.Installed)
 	if entry == nil {
 		return nil, problem(source, `client secret file has neither a "web" nor an "installed" client`)
 	}
@@ -188,7 +194,7 @@ func parseClient(source string, data []byte) (*oauth2.Config, error) {
 		}
 	}
 	for field, value := range map[string]string{"auth_uri": entry.AuthURI, "token_uri": entry.TokenURI} {
-		if _, err := absoluteURL(value); err != nil {
+		if absoluteURL(value) == nil {
 			return nil, problem(source, "%s in the client secret file is not an absolute http(s) URL", field)
 		}
 	}
@@ -197,10 +203,8 @@ func parseClient(source string, data []byte) (*oauth2.Config, error) {
 	cfg := &oauth2.Config{
 		ClientID:     entry.ClientID,
 		ClientSecret: entry.ClientSecret,
-		// The auth style is left to detection, as google.ConfigFromJSON
-		// leaves it: the first exchange finds whether the token endpoint
-		// wants the client credentials in a Basic header or in the form
-		// body, and the Config remembers the answer.
+		// AuthStyle is left unset, as google.ConfigFromJSON leaves it: the
+		// first exchange finds how the token endpoint wants the credentials.
 		Endpoint: oauth2.Endpoint{AuthURL: entry.AuthURI, TokenURL: entry.TokenURI},
 	}
 	if len(entry.RedirectURIs) > 0 {
@@ -221,8 +225,8 @@ func redirectURL(getenv func(string) string, fromFile string, deployed bool) (st
 	if raw == "" {
 		raw = "http://localhost:" + cmp.Or(getenv("PORT"), "8080") + "/oauth2callback"
 	}
-	u, err := absoluteURL(raw)
-	if err != nil {
+	u := absoluteURL(raw)
+	if u == nil {
 		return "", nil, problem(variable, "must be the absolute http(s) URL of oauth2callback")
 	}
 	if u.Fragment != "" || u.RawQuery != "" || u.ForceQuery {
@@ -265,36 +269,20 @@ func optionalURL(variable, raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, nil
 	}
-	u, err := absoluteURL(strings.TrimRight(raw, "/"))
-	if err != nil {
+	u := absoluteURL(strings.TrimRight(raw, "/"))
+	if u == nil {
 		return nil, problem(variable, "must be an absolute http(s) URL")
 	}
 	return u, nil
 }
 
-// absoluteURL parses an http or https URL with a host. url.Parse already
-// lower-cases the scheme, so "HTTPS://" counts as https.
-func absoluteURL(raw string) (*url.URL, error) {
+// absoluteURL parses raw as an http or https URL with a host and no user
+// information, or returns nil. url.Parse lower-cases the scheme, so
+// "HTTPS://" counts as https.
+func absoluteURL(raw string) *url.URL {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return nil, errors.New("not an absolute http(s) URL")
-	}
-	return u, nil
-}
-
-// strictJSON decodes data into v and describes a failure by position only,
-// so that no byte of a secret file ends up in a message.
-func strictJSON(data []byte, v any) error {
-	err := json.Unmarshal(data, v)
-	var syntax *json.SyntaxError
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case err == nil:
 		return nil
-	case errors.As(err, &syntax):
-		return fmt.Errorf("invalid JSON at byte %d", syntax.Offset)
-	case errors.As(err, &typeErr):
-		return fmt.Errorf("field %q has the wrong type", typeErr.Field)
 	}
-	return errors.New("invalid JSON")
+	return u
 }
