@@ -13,14 +13,6 @@ import (
 	"unicode/utf8"
 )
 
-// Field names Cloud Logging gives a meaning to, besides "severity" and
-// "message".
-const (
-	traceKey       = "logging.googleapis.com/trace"
-	spanKey        = "logging.googleapis.com/spanId"
-	executionIDKey = "execution_id"
-)
-
 // Formats of the lines, as the LOG_FORMAT environment variable names them.
 const (
 	// FormatJSON is one Cloud Logging JSON object per line: the default, and
@@ -79,16 +71,11 @@ func NewFormat(w io.Writer, projectID, format string) *slog.Logger {
 // error.
 func capped(v slog.Value) slog.Value {
 	var s string
-	switch v.Kind() {
-	case slog.KindString:
-		s = v.String()
-	case slog.KindAny:
-		err, ok := v.Any().(error)
-		if !ok {
-			return v
-		}
+	if err, ok := v.Any().(error); ok {
 		s = err.Error()
-	default:
+	} else if v.Kind() == slog.KindString {
+		s = v.String()
+	} else {
 		return v
 	}
 	if len(s) <= MaxValueBytes {
@@ -118,28 +105,27 @@ func Severity(level slog.Level) string {
 }
 
 // traceHandler adds the request's trace, span and execution ids, when they
-// are well formed, to each record logged with the request's context.
+// are well formed, to each record logged with the request's context, under
+// the keys Cloud Logging groups a request's lines by.
 type traceHandler struct {
 	slog.Handler
 	projectID string
 }
 
 func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
-	if ctx != nil {
-		ids := requestIDsFrom(ctx)
-		if traceID.MatchString(ids.trace) {
-			trace := ids.trace
-			if h.projectID != "" {
-				trace = "projects/" + h.projectID + "/traces/" + trace
-			}
-			r.AddAttrs(slog.String(traceKey, trace))
-			if spanID.MatchString(ids.span) && strings.Trim(ids.span, "0") != "" {
-				r.AddAttrs(slog.String(spanKey, ids.span))
-			}
+	ids := requestIDsFrom(ctx)
+	if traceID.MatchString(ids.trace) {
+		trace := ids.trace
+		if h.projectID != "" {
+			trace = "projects/" + h.projectID + "/traces/" + trace
 		}
-		if executionID.MatchString(ids.execution) {
-			r.AddAttrs(slog.String(executionIDKey, ids.execution))
+		r.AddAttrs(slog.String("logging.googleapis.com/trace", trace))
+		if spanID.MatchString(ids.span) && strings.Trim(ids.span, "0") != "" {
+			r.AddAttrs(slog.String("logging.googleapis.com/spanId", ids.span))
 		}
+	}
+	if executionID.MatchString(ids.execution) {
+		r.AddAttrs(slog.String("execution_id", ids.execution))
 	}
 	return h.Handler.Handle(ctx, r)
 }
