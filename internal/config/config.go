@@ -155,13 +155,8 @@ func loadClient(getenv func(string) string, readFile func(string) ([]byte, error
 		"client secret file not found: download the OAuth client's JSON from the Google Cloud console, or set CLIENT_SECRET_FILE")
 }
 
-// clientFile is the part of Google's client secret format that is checked
-// and used; other fields are ignored.
-type clientFile struct {
-	Web       *clientEntry `json:"web"`
-	Installed *clientEntry `json:"installed"`
-}
-
+// clientEntry is the part of Google's client secret format that is checked
+// and used, under its "web" or "installed" key; other fields are ignored.
 type clientEntry struct {
 	ClientID     string   `json:"client_id"`
 	ClientSecret string   `json:"client_secret"`
@@ -171,7 +166,7 @@ type clientEntry struct {
 }
 
 func parseClient(source string, data []byte) (*oauth2.Config, error) {
-	var f clientFile
+	var f struct{ Web, Installed *clientEntry } // JSON keys match field names regardless of case
 	if err := json.Unmarshal(data, &f); err != nil {
 		// Say where the JSON is wrong, never what it holds: the secret.
 		reason := "invalid JSON"

@@ -45,7 +45,6 @@ func checkEndpoints(s *Settings, clientSource string) error {
 		if e.u == nil {
 			continue
 		}
-		// url.Parse has folded the scheme to lower case: "HTTPS://" counts.
 		if s.Deployed && e.u.Scheme != "https" {
 			if e.inFile {
 				return problem(clientSource, "%s in the client secret file must be an https URL when deployed (K_SERVICE is set): %s", e.setting, clearText)
