@@ -13,13 +13,12 @@ import (
 	"unicode/utf8"
 )
 
-// Formats of the lines, as the LOG_FORMAT environment variable names them.
+// Formats of the lines, as the LOG_FORMAT environment variable names them:
+// FormatJSON, one Cloud Logging JSON object per line, is the default and what
+// a deployed function always writes; FormatText, one readable key=value line
+// per record, is for a person reading a terminal.
 const (
-	// FormatJSON is one Cloud Logging JSON object per line: the default, and
-	// what a deployed function always writes.
 	FormatJSON = "json"
-	// FormatText is one readable line per record (key=value pairs), for a
-	// person reading a terminal.
 	FormatText = "text"
 )
 
