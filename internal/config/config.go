@@ -212,8 +212,7 @@ func parseClient(source string, data []byte) (*oauth2.Config, error) {
 // redirect URI, else the local runner's callback. Deployed, it must be https:
 // cookies that carry tokens must never travel in clear text.
 func redirectURL(getenv func(string) string, fromFile string, deployed bool) (string, *url.URL, error) {
-	raw := getenv("REDIRECT_URL")
-	variable := "REDIRECT_URL"
+	raw, variable := getenv("REDIRECT_URL"), "REDIRECT_URL"
 	if raw == "" && fromFile != "" {
 		raw, variable = fromFile, "redirect_uris[0] of the client secret file"
 	}
