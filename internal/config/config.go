@@ -90,8 +90,9 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (Se
 			return Settings{}, err
 		}
 	}
-	if s.AccessType, err = accessType(getenv("ACCESS_TYPE")); err != nil {
-		return Settings{}, err
+	s.AccessType = cmp.Or(getenv("ACCESS_TYPE"), "online")
+	if s.AccessType != "online" && s.AccessType != "offline" {
+		return Settings{}, problem("ACCESS_TYPE", `must be "online" or "offline"`)
 	}
 	if u, err := optionalURL("GMAIL_ENDPOINT", getenv("GMAIL_ENDPOINT")); err != nil {
 		return Settings{}, err
@@ -107,8 +108,13 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (Se
 	} else if u != nil {
 		s.RevokeURL = u.String()
 	}
-	if s.UpstreamTimeout, err = timeout(getenv("UPSTREAM_TIMEOUT")); err != nil {
-		return Settings{}, err
+	s.UpstreamTimeout = DefaultTimeout
+	if raw := getenv("UPSTREAM_TIMEOUT"); raw != "" {
+		d, err := time.ParseDuration(raw)
+		if err != nil || d <= 0 || d > maxTimeout {
+			return Settings{}, problem("UPSTREAM_TIMEOUT", "must be a duration between 0 and %v, such as 8s", maxTimeout)
+		}
+		s.UpstreamTimeout = d
 	}
 	if err := checkEndpoints(&s, cmp.Or(s.ClientSecretFile, "CLIENT_SECRET_JSON")); err != nil {
 		return Settings{}, err
@@ -134,7 +140,13 @@ func loadClient(getenv func(string) string, readFile func(string) ([]byte, error
 			continue
 		}
 		if err != nil {
-			return nil, name, problem(name, "cannot read the client secret file (%s)", describeFileError(err))
+			// The reason (permission denied, is a directory) without
+			// repeating the path.
+			var pathErr *fs.PathError
+			if errors.As(err, &pathErr) {
+				err = pathErr.Err
+			}
+			return nil, name, problem(name, "cannot read the client secret file (%v)", err)
 		}
 		cfg, err := parseClient(name, data)
 		return cfg, name, err
@@ -143,13 +155,8 @@ func loadClient(getenv func(string) string, readFile func(string) ([]byte, error
 		"client secret file not found: download the OAuth client's JSON from the Google Cloud console, or set CLIENT_SECRET_FILE")
 }
 
-// clientFile is the part of Google's client secret format that is checked
-// and used; other fields are ignored.
-type clientFile struct {
-	Web       *clientEntry `json:"web"`
-	Installed *clientEntry `json:"installed"`
-}
-
+// clientEntry is the part of Google's client secret format that is checked
+// and used, under its "web" or "installed" key; other fields are ignored.
 type clientEntry struct {
 	ClientID     string   `json:"client_id"`
 	ClientSecret string   `json:"client_secret"`
@@ -159,14 +166,20 @@ type clientEntry struct {
 }
 
 func parseClient(source string, data []byte) (*oauth2.Config, error) {
-	var f clientFile
-	if err := strictJSON(data, &f); err != nil {
-		return nil, problem(source, "not a valid client secret file (%s)", err)
+	var f struct{ Web, Installed *clientEntry } // JSON keys match field names regardless of case
+	if err := json.Unmarshal(data, &f); err != nil {
+		// Say where the JSON is wrong, never what it holds: the secret.
+		reason := "invalid JSON"
+		var syntax *json.SyntaxError
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &syntax) {
+			reason = fmt.Sprintf("invalid JSON at byte %d", syntax.Offset)
+		} else if errors.As(err, &typeErr) {
+			reason = fmt.Sprintf("field %q has the wrong type", typeErr.Field)
+		}
+		return nil, problem(source, "not a valid client secret file (%s)", reason)
 	}
-	entry := f.Web
-	if entry == nil {
-		entry = f.Installed
-	}
+	entry := cmp.Or(f.Web, f.Installed)
 	if entry == nil {
 		return nil, problem(source, `client secret file has neither a "web" nor an "installed" client`)
 	}
@@ -176,7 +189,7 @@ func parseClient(source string, data []byte) (*oauth2.Config, error) {
 		}
 	}
 	for field, value := range map[string]string{"auth_uri": entry.AuthURI, "token_uri": entry.TokenURI} {
-		if _, err := absoluteURL(value); err != nil {
+		if absoluteURL(value) == nil {
 			return nil, problem(source, "%s in the client secret file is not an absolute http(s) URL", field)
 		}
 	}
@@ -185,10 +198,8 @@ func parseClient(source string, data []byte) (*oauth2.Config, error) {
 	cfg := &oauth2.Config{
 		ClientID:     entry.ClientID,
 		ClientSecret: entry.ClientSecret,
-		// The auth style is left to detection, as google.ConfigFromJSON
-		// leaves it: the first exchange finds whether the token endpoint
-		// wants the client credentials in a Basic header or in the form
-		// body, and the Config remembers the answer.
+		// AuthStyle is left unset, as google.ConfigFromJSON leaves it: the
+		// first exchange finds how the token endpoint wants the credentials.
 		Endpoint: oauth2.Endpoint{AuthURL: entry.AuthURI, TokenURL: entry.TokenURI},
 	}
 	if len(entry.RedirectURIs) > 0 {
@@ -201,16 +212,15 @@ func parseClient(source string, data []byte) (*oauth2.Config, error) {
 // redirect URI, else the local runner's callback. Deployed, it must be https:
 // cookies that carry tokens must never travel in clear text.
 func redirectURL(getenv func(string) string, fromFile string, deployed bool) (string, *url.URL, error) {
-	raw := getenv("REDIRECT_URL")
-	variable := "REDIRECT_URL"
+	raw, variable := getenv("REDIRECT_URL"), "REDIRECT_URL"
 	if raw == "" && fromFile != "" {
 		raw, variable = fromFile, "redirect_uris[0] of the client secret file"
 	}
 	if raw == "" {
 		raw = "http://localhost:" + cmp.Or(getenv("PORT"), "8080") + "/oauth2callback"
 	}
-	u, err := absoluteURL(raw)
-	if err != nil {
+	u := absoluteURL(raw)
+	if u == nil {
 		return "", nil, problem(variable, "must be the absolute http(s) URL of oauth2callback")
 	}
 	if u.Fragment != "" || u.RawQuery != "" || u.ForceQuery {
@@ -248,72 +258,25 @@ func cookieKey(variable, raw string, deployed bool) ([]byte, bool, error) {
 	return nil, false, problem(variable, "is not base64 (standard or URL alphabet)")
 }
 
-func accessType(raw string) (string, error) {
-	switch raw {
-	case "", "online":
-		return "online", nil
-	case "offline":
-		return "offline", nil
-	}
-	return "", problem("ACCESS_TYPE", `must be "online" or "offline"`)
-}
-
 // optionalURL parses an optional absolute URL setting; nil when unset.
 func optionalURL(variable, raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, nil
 	}
-	u, err := absoluteURL(strings.TrimRight(raw, "/"))
-	if err != nil {
+	u := absoluteURL(strings.TrimRight(raw, "/"))
+	if u == nil {
 		return nil, problem(variable, "must be an absolute http(s) URL")
 	}
 	return u, nil
 }
 
-func timeout(raw string) (time.Duration, error) {
-	if raw == "" {
-		return DefaultTimeout, nil
-	}
-	d, err := time.ParseDuration(raw)
-	if err != nil || d <= 0 || d > maxTimeout {
-		return 0, problem("UPSTREAM_TIMEOUT", "must be a duration between 0 and %v, such as 8s", maxTimeout)
-	}
-	return d, nil
-}
-
-// absoluteURL parses an http or https URL with a host. url.Parse already
-// lower-cases the scheme, so "HTTPS://" counts as https.
-func absoluteURL(raw string) (*url.URL, error) {
+// absoluteURL parses raw as an http or https URL with a host and no user
+// information, or returns nil. url.Parse lower-cases the scheme, so
+// "HTTPS://" counts as https.
+func absoluteURL(raw string) *url.URL {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return nil, errors.New("not an absolute http(s) URL")
-	}
-	return u, nil
-}
-
-// strictJSON decodes data into v and describes a failure by position only,
-// so that no byte of a secret file ends up in a message.
-func strictJSON(data []byte, v any) error {
-	err := json.Unmarshal(data, v)
-	var syntax *json.SyntaxError
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case err == nil:
 		return nil
-	case errors.As(err, &syntax):
-		return fmt.Errorf("invalid JSON at byte %d", syntax.Offset)
-	case errors.As(err, &typeErr):
-		return fmt.Errorf("field %q has the wrong type", typeErr.Field)
 	}
-	return errors.New("invalid JSON")
-}
-
-// describeFileError keeps the reason a file could not be read (permission
-// denied, is a directory) without repeating the path.
-func describeFileError(err error) string {
-	var pathErr *fs.PathError
-	if errors.As(err, &pathErr) {
-		return pathErr.Err.Error()
-	}
-	return err.Error()
+	return u
 }

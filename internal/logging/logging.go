@@ -9,25 +9,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"unicode/utf8"
 )
 
-// Field names Cloud Logging gives a meaning to in a structured log line.
+// Formats of the lines, as the LOG_FORMAT environment variable names them:
+// FormatJSON, one Cloud Logging JSON object per line, is the default and what
+// a deployed function always writes; FormatText, one readable key=value line
+// per record, is for a person reading a terminal.
 const (
-	severityKey    = "severity"
-	messageKey     = "message"
-	traceKey       = "logging.googleapis.com/trace"
-	spanKey        = "logging.googleapis.com/spanId"
-	executionIDKey = "execution_id"
-)
-
-// Formats of the lines, as the LOG_FORMAT environment variable names them.
-const (
-	// FormatJSON is one Cloud Logging JSON object per line: the default, and
-	// what a deployed function always writes.
 	FormatJSON = "json"
-	// FormatText is one readable line per record (key=value pairs), for a
-	// person reading a terminal.
 	FormatText = "text"
 )
 
@@ -46,62 +37,44 @@ func New(w io.Writer, projectID string) *slog.Logger {
 // FormatText, Cloud Logging JSON for anything else, so that a mistyped
 // setting never costs a deployed function its logs.
 func NewFormat(w io.Writer, projectID, format string) *slog.Logger {
-	var h slog.Handler
-	if format == FormatText {
-		h = slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: readableNames})
-	} else {
-		h = slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: cloudLoggingNames})
+	text := format == FormatText
+	// Both formats name levels as Cloud Logging does and cut long values;
+	// JSON also takes Cloud Logging's key names, text a shorter time.
+	rename := func(groups []string, a slog.Attr) slog.Attr {
+		a.Value = capped(a.Value)
+		if len(groups) > 0 {
+			return a
+		}
+		switch {
+		case a.Key == slog.LevelKey:
+			a.Value = slog.StringValue(Severity(a.Value.Any().(slog.Level)))
+			if !text {
+				a.Key = "severity"
+			}
+		case a.Key == slog.MessageKey && !text:
+			a.Key = "message"
+		case a.Key == slog.TimeKey && text:
+			a.Value = slog.StringValue(a.Value.Time().Format("15:04:05.000"))
+		}
+		return a
+	}
+	opts := &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: rename}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if text {
+		h = slog.NewTextHandler(w, opts)
 	}
 	return slog.New(&traceHandler{Handler: h, projectID: projectID})
-}
-
-// cloudLoggingNames renames slog's built-in keys and levels, and cuts long
-// values.
-func cloudLoggingNames(groups []string, a slog.Attr) slog.Attr {
-	a.Value = capped(a.Value)
-	if len(groups) > 0 {
-		return a
-	}
-	switch a.Key {
-	case slog.MessageKey:
-		a.Key = messageKey
-	case slog.LevelKey:
-		a.Key = severityKey
-		a.Value = slog.StringValue(Severity(a.Value.Any().(slog.Level)))
-	}
-	return a
-}
-
-// readableNames shortens the time and names levels as Cloud Logging does,
-// and cuts long values.
-func readableNames(groups []string, a slog.Attr) slog.Attr {
-	a.Value = capped(a.Value)
-	if len(groups) > 0 {
-		return a
-	}
-	switch a.Key {
-	case slog.TimeKey:
-		a.Value = slog.StringValue(a.Value.Time().Format("15:04:05.000"))
-	case slog.LevelKey:
-		a.Value = slog.StringValue(Severity(a.Value.Any().(slog.Level)))
-	}
-	return a
 }
 
 // capped returns v, or v cut to MaxValueBytes when it is a longer string or
 // error.
 func capped(v slog.Value) slog.Value {
 	var s string
-	switch v.Kind() {
-	case slog.KindString:
-		s = v.String()
-	case slog.KindAny:
-		err, ok := v.Any().(error)
-		if !ok {
-			return v
-		}
+	if err, ok := v.Any().(error); ok {
 		s = err.Error()
-	default:
+	} else if v.Kind() == slog.KindString {
+		s = v.String()
+	} else {
 		return v
 	}
 	if len(s) <= MaxValueBytes {
@@ -131,28 +104,27 @@ func Severity(level slog.Level) string {
 }
 
 // traceHandler adds the request's trace, span and execution ids, when they
-// are well formed, to each record logged with the request's context.
+// are well formed, to each record logged with the request's context, under
+// the keys Cloud Logging groups a request's lines by.
 type traceHandler struct {
 	slog.Handler
 	projectID string
 }
 
 func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
-	if ctx != nil {
-		ids := requestIDsFrom(ctx)
-		if validTraceID(ids.trace) {
-			trace := ids.trace
-			if h.projectID != "" {
-				trace = "projects/" + h.projectID + "/traces/" + trace
-			}
-			r.AddAttrs(slog.String(traceKey, trace))
-			if validSpanID(ids.span) {
-				r.AddAttrs(slog.String(spanKey, ids.span))
-			}
+	ids := requestIDsFrom(ctx)
+	if traceID.MatchString(ids.trace) {
+		trace := ids.trace
+		if h.projectID != "" {
+			trace = "projects/" + h.projectID + "/traces/" + trace
 		}
-		if validExecutionID(ids.execution) {
-			r.AddAttrs(slog.String(executionIDKey, ids.execution))
+		r.AddAttrs(slog.String("logging.googleapis.com/trace", trace))
+		if spanID.MatchString(ids.span) && strings.Trim(ids.span, "0") != "" {
+			r.AddAttrs(slog.String("logging.googleapis.com/spanId", ids.span))
 		}
+	}
+	if executionID.MatchString(ids.execution) {
+		r.AddAttrs(slog.String("execution_id", ids.execution))
 	}
 	return h.Handler.Handle(ctx, r)
 }

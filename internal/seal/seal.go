@@ -1,13 +1,11 @@
 // Package seal encrypts and authenticates short values so they can be handed
 // to a browser in a cookie and trusted when they come back.
 //
-// A Box uses AES-256-GCM from the standard library with a random 96-bit nonce
-// per value. The standard library is chosen over a cookie library because the
-// whole construction is one AEAD call: GCM gives confidentiality and integrity
-// together, the nonce handling is done by crypto/cipher itself, and there is
-// no second key or MAC to get wrong. Each Box derives its own key from the
-// master key with HKDF-SHA256 and a purpose label, so a value sealed for one
-// purpose (a session) never opens as another (a login in progress).
+// A Box is one AEAD call of the standard library: AES-256-GCM, with a random
+// nonce per value that crypto/cipher draws itself, so there is no second key
+// or MAC to get wrong. Each Box derives its own key from the master key with
+// HKDF-SHA256 and a purpose label, so a value sealed for one purpose (a
+// session) never opens as another (a login in progress).
 package seal
 
 import (
@@ -82,7 +80,7 @@ func (b *Box) Open(sealed string, associatedData []byte) ([]byte, error) {
 		return nil, ErrInvalid
 	}
 	raw, err := encoding.DecodeString(sealed)
-	if err != nil || len(raw) < b.aead.Overhead() {
+	if err != nil {
 		return nil, ErrInvalid
 	}
 	plaintext, err := b.aead.Open(nil, nil, raw, associatedData)

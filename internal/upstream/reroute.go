@@ -18,7 +18,11 @@ type Reroute struct {
 
 // RoundTrip implements http.RoundTripper.
 func (t *Reroute) RoundTrip(req *http.Request) (*http.Response, error) {
-	target := t.target(req.URL.Hostname())
+	host := req.URL.Hostname()
+	target, ok := t.Hosts[host]
+	if !ok && (host == "googleapis.com" || strings.HasSuffix(host, ".googleapis.com")) {
+		target = t.Default
+	}
 	if target == nil {
 		return t.Base.RoundTrip(req)
 	}
@@ -32,16 +36,6 @@ func (t *Reroute) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return t.Base.RoundTrip(out)
-}
-
-func (t *Reroute) target(host string) *url.URL {
-	if u, ok := t.Hosts[host]; ok {
-		return u
-	}
-	if host == "googleapis.com" || strings.HasSuffix(host, ".googleapis.com") {
-		return t.Default
-	}
-	return nil
 }
 
 // CloseIdleConnections closes the idle connections of the wrapped transport.

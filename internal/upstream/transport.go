@@ -55,7 +55,7 @@ func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		_ = resp.Body.Close()
 		return nil, ErrBodyTooLarge
 	}
-	resp.Body = &limitedBody{ReadCloser: resp.Body, remaining: t.limit}
+	resp.Body = limitedBody{http.MaxBytesReader(nil, resp.Body, t.limit)}
 	return resp, nil
 }
 
@@ -69,24 +69,18 @@ func closeIdle(rt http.RoundTripper) {
 	}
 }
 
+// limitedBody reads through an http.MaxBytesReader (its ResponseWriter,
+// nil here, matters only to servers) and reports its overflow as
+// ErrBodyTooLarge.
 type limitedBody struct {
 	io.ReadCloser
-	remaining int64
 }
 
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.remaining <= 0 {
-		// Read one more byte to tell "exactly at the limit" from "over it".
-		var probe [1]byte
-		if n, _ := b.ReadCloser.Read(probe[:]); n > 0 {
-			return 0, ErrBodyTooLarge
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > b.remaining {
-		p = p[:b.remaining]
-	}
+func (b limitedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	b.remaining -= int64(n)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		err = ErrBodyTooLarge
+	}
 	return n, err
 }
