@@ -184,7 +184,7 @@ func FuzzLabelsPage(f *testing.F) {
 		}
 		labels := []*gmail.Label{{Name: name, Type: typ}, {Name: other, Type: "user"}}
 		rec := httptest.NewRecorder()
-		pages.Write(rec, http.StatusOK, "labels", newLabelsPage(labels, ""))
+		pages.Write(rec, http.StatusOK, "labels", newLabelsPage(labels, "", ""))
 		if rec.Code != http.StatusOK {
 			t.Fatalf("status %d", rec.Code)
 		}

@@ -17,9 +17,6 @@ const labelsFields = "labels(name,type,labelListVisibility,color)"
 // labelsPage is the data of the labels page (templates/labels.html): the
 // labels as Gmail's own list shows them, or those matching a search.
 type labelsPage struct {
-	// Account is the signed-in address: the labels' links open Gmail for
-	// it (authuser). Filled by the caller.
-	Account string
 	Count   int    // every label Gmail returned
 	Query   string // the search (?q=), trimmed; empty shows every label
 
@@ -38,7 +35,7 @@ type labelNode struct {
 	System   bool
 	Color    string // a CSS class for Gmail's color, or ""
 	Children []*labelNode
-	Href     template.URL // the label in Gmail's web client; see Linked
+	Href     template.URL // the label in Gmail's web client, for the signed-in account
 	fragment string       // where Gmail shows it: "inbox", "label/Acme"
 }
 
@@ -88,8 +85,9 @@ const maxQuery = 100
 // the user's labels as a tree, nested ones under their parent, each level in
 // alphabetical order ignoring case; the labels Gmail hides (Chats, Unread,
 // those marked labelHide) apart. With a query, Matches lists the labels
-// whose name, or the name Gmail shows, contains it, ignoring case.
-func newLabelsPage(labels []*gmail.Label, query string) labelsPage {
+// whose name, or the name Gmail shows, contains it, ignoring case. Each
+// label links to Gmail's web client for account (the signed-in address).
+func newLabelsPage(labels []*gmail.Label, query, account string) labelsPage {
 	page := labelsPage{Count: len(labels), Query: trimQuery(query)}
 	var user, hiddenUser []*gmail.Label
 	var system []*labelNode
@@ -127,6 +125,7 @@ func newLabelsPage(labels []*gmail.Label, query string) labelsPage {
 	if page.Query != "" {
 		page.Matches = page.matching(strings.ToLower(page.Query))
 	}
+	page.link(account)
 	return page
 }
 
@@ -262,13 +261,12 @@ func labelColorClass(c *gmail.LabelColor) string {
 	return "c-" + hex
 }
 
-// Linked returns the page with the Href of every label set, for the
-// page's Account. The template calls it once, after the caller has filled
-// Account.
-func (p labelsPage) Linked() labelsPage {
+// link sets the Href of every label: Gmail's web client for account, or
+// for the browser's first Google account when it is not known.
+func (p labelsPage) link(account string) {
 	base := "https://mail.google.com/mail/u/0/"
-	if p.Account != "" {
-		base = "https://mail.google.com/mail/u/?authuser=" + url.QueryEscape(p.Account)
+	if account != "" {
+		base = "https://mail.google.com/mail/u/?authuser=" + url.QueryEscape(account)
 	}
 	var link func([]*labelNode)
 	link = func(nodes []*labelNode) {
@@ -283,5 +281,4 @@ func (p labelsPage) Linked() labelsPage {
 	for _, group := range [][]*labelNode{p.System, p.Categories, p.User, p.Hidden, p.Matches} {
 		link(group)
 	}
-	return p
 }

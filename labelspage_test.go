@@ -78,7 +78,7 @@ func TestLabelsPageShowsLabelsInGmailsOrderAndNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			page := newLabelsPage(tt.labels, "")
+			page := newLabelsPage(tt.labels, "", "")
 			if page.Count != len(tt.labels) {
 				t.Errorf("count %d, want %d", page.Count, len(tt.labels))
 			}
@@ -115,7 +115,7 @@ func TestLabelsPageNestsLabelsAsATree(t *testing.T) {
 			for _, n := range tt.labels {
 				labels = append(labels, user(n))
 			}
-			if got := shape(newLabelsPage(labels, "").User); got != tt.want {
+			if got := shape(newLabelsPage(labels, "", "").User); got != tt.want {
 				t.Errorf("tree %q, want %q", got, tt.want)
 			}
 		})
@@ -139,7 +139,7 @@ func TestLabelsPageColorsComeFromGmailsPalette(t *testing.T) {
 	for _, tt := range tests {
 		l := user("Colored")
 		l.Color = tt.color
-		if got := newLabelsPage([]*gmail.Label{l}, "").User[0].Color; got != tt.want {
+		if got := newLabelsPage([]*gmail.Label{l}, "", "").User[0].Color; got != tt.want {
 			t.Errorf("color %+v: class %q, want %q", tt.color, got, tt.want)
 		}
 	}
@@ -180,7 +180,7 @@ func TestLabelsPageFindsLabels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			page := newLabelsPage(labels, tt.query)
+			page := newLabelsPage(labels, tt.query, "")
 			var got []string
 			for _, m := range page.Matches {
 				got = append(got, m.Display)
@@ -196,7 +196,7 @@ func TestLabelsPageFindsLabels(t *testing.T) {
 			}
 		})
 	}
-	if page := newLabelsPage(labels, strings.Repeat("é", 500)); len([]rune(page.Query)) != maxQuery {
+	if page := newLabelsPage(labels, strings.Repeat("é", 500), ""); len([]rune(page.Query)) != maxQuery {
 		t.Errorf("a long query is kept at %d characters, want %d", len([]rune(page.Query)), maxQuery)
 	}
 }
@@ -237,8 +237,7 @@ func labelLinks(t *testing.T, page labelsPage) map[string]string {
 func TestEveryLabelOpensInGmailForTheSignedInAccount(t *testing.T) {
 	labels := []*gmail.Label{sys("INBOX"), sys("CATEGORY_PERSONAL"), sys("UNREAD"), sys("YELLOW_STAR"),
 		user("Projects"), user("Projects/Stark Industries"), user("R&D <x> #1?")}
-	page := newLabelsPage(labels, "")
-	page.Account = "alexandra+test@departments.example.org"
+	page := newLabelsPage(labels, "", "alexandra+test@departments.example.org")
 	const base = "https://mail.google.com/mail/u/?authuser=alexandra%2Btest%40departments.example.org#"
 	want := map[string]string{
 		"Inbox":                     base + "inbox",
@@ -264,8 +263,7 @@ func TestEveryLabelOpensInGmailForTheSignedInAccount(t *testing.T) {
 		}
 	}
 	// Without an account, the first signed-in one.
-	page.Account = ""
-	if got := labelLinks(t, page)["Inbox"]; got != "https://mail.google.com/mail/u/0/#inbox" {
+	if got := labelLinks(t, newLabelsPage(labels, "", ""))["Inbox"]; got != "https://mail.google.com/mail/u/0/#inbox" {
 		t.Errorf("without an account: %q", got)
 	}
 }

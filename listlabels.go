@@ -25,8 +25,6 @@ func listLabels(w http.ResponseWriter, r *http.Request, user *User) error {
 	if wantsJSON(r) {
 		return writeJSON(w, http.StatusOK, map[string][]*gmail.Label{"labels": append([]*gmail.Label{}, list.Labels...)})
 	}
-	page := newLabelsPage(list.Labels, r.URL.Query().Get("q"))
-	page.Account = user.Email
-	user.Page(w, http.StatusOK, "labels", page)
+	user.Page(w, http.StatusOK, "labels", newLabelsPage(list.Labels, r.URL.Query().Get("q"), user.Email))
 	return nil
 }

@@ -51,9 +51,6 @@ type labelNode struct {
 	Children                           []*labelNode
 }
 
-// Linked is where the app sets the labels' links; these have theirs.
-func (d labelsData) Linked() labelsData { return d }
-
 func TestLabelsPageEscapesNamesAndCounts(t *testing.T) {
 	rec := httptest.NewRecorder()
 	pages.Write(rec, http.StatusOK, "labels", labelsData{
