@@ -53,6 +53,32 @@ func emulateCalendarList(google *fakegoogle.Server) {
 		})
 }
 
+// serveExample serves the emulator google and the app with one more
+// function, f, configured as an operator would: one setting sends every
+// call to Google to the emulator. stop ends both.
+func serveExample(google *fakegoogle.Server, f Function) (app *httptest.Server, stop func()) {
+	googleServer := httptest.NewServer(google)
+	mux := http.NewServeMux()
+	app = httptest.NewServer(mux)
+	google.AllowRedirectURI(app.URL + "/oauth2callback")
+	env := map[string]string{
+		"CLIENT_SECRET_JSON":  string(fakegoogle.ClientSecretJSON(googleServer.URL, google.Options())),
+		"REDIRECT_URL":        app.URL + "/oauth2callback",
+		"GOOGLE_API_ENDPOINT": googleServer.URL,
+		"COOKIE_SECRET":       testKey,
+	}
+	settings, err := config.Load(func(name string) string { return env[name] }, nil)
+	if err != nil {
+		panic(err)
+	}
+	a, err := newApp(settings, appOptions{functions: append(Functions(), f)})
+	if err != nil {
+		panic(err)
+	}
+	mux.Handle("/", a.serveAll())
+	return app, func() { app.Close(); googleServer.Close() }
+}
+
 // This example adds listcalendars to the app and follows a browser through
 // it, end to end against the emulator of Google: a first visit is sent to
 // sign in, the sign-in asks for Calendar access (and no more), and the
@@ -60,32 +86,8 @@ func emulateCalendarList(google *fakegoogle.Server) {
 func Example_newFunction() {
 	google := fakegoogle.New(fakegoogle.Options{})
 	emulateCalendarList(google)
-	googleServer := httptest.NewServer(google)
-	defer googleServer.Close()
-
-	// The app with one more function, configured as an operator would; one
-	// setting sends every call to Google to the emulator.
-	mux := http.NewServeMux()
-	appServer := httptest.NewServer(mux)
-	defer appServer.Close()
-	google.AllowRedirectURI(appServer.URL + "/oauth2callback")
-	env := map[string]string{
-		"CLIENT_SECRET_JSON":  string(fakegoogle.ClientSecretJSON(googleServer.URL, google.Options())),
-		"REDIRECT_URL":        appServer.URL + "/oauth2callback",
-		"GOOGLE_API_ENDPOINT": googleServer.URL,
-		"COOKIE_SECRET":       testKey,
-	}
-	settings, err := config.Load(func(name string) string { return env[name] }, nil)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	a, err := newApp(settings, appOptions{functions: append(Functions(), listCalendarsFunction)})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	mux.Handle("/", a.serveAll())
+	appServer, stop := serveExample(google, listCalendarsFunction)
+	defer stop()
 
 	// A browser that shows each redirect instead of following it.
 	jar, _ := cookiejar.New(nil)
@@ -164,29 +166,8 @@ var createLabelFunction = Function{
 // name becomes a 409 page, or JSON for a JSON client.
 func Example_changeThroughAForm() {
 	google := fakegoogle.New(fakegoogle.Options{})
-	googleServer := httptest.NewServer(google)
-	defer googleServer.Close()
-	mux := http.NewServeMux()
-	appServer := httptest.NewServer(mux)
-	defer appServer.Close()
-	google.AllowRedirectURI(appServer.URL + "/oauth2callback")
-	env := map[string]string{
-		"CLIENT_SECRET_JSON":  string(fakegoogle.ClientSecretJSON(googleServer.URL, google.Options())),
-		"REDIRECT_URL":        appServer.URL + "/oauth2callback",
-		"GOOGLE_API_ENDPOINT": googleServer.URL,
-		"COOKIE_SECRET":       testKey,
-	}
-	settings, err := config.Load(func(name string) string { return env[name] }, nil)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	a, err := newApp(settings, appOptions{functions: append(Functions(), createLabelFunction)})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	mux.Handle("/", a.serveAll())
+	appServer, stop := serveExample(google, createLabelFunction)
+	defer stop()
 
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
