@@ -98,7 +98,7 @@ func appFromEnvironment(getenv func(string) string, readFile func(string) ([]byt
 	logger := logging.NewFormat(logOut, cmp.Or(getenv("GOOGLE_CLOUD_PROJECT"), getenv("GCP_PROJECT")), getenv("LOG_FORMAT"))
 	s, err := config.Load(getenv, readFile)
 	if err != nil {
-		logger.Error("configuration problem: the app answers every request with a page saying it is not set up", "problem", err.Error())
+		logger.Error("configuration problem: the app cannot serve anyone until it is fixed", "problem", err.Error())
 		return nil, err
 	}
 	for _, o := range s.Overrides {

@@ -17,8 +17,8 @@ const labelsFields = "labels(name,type,labelListVisibility,color)"
 // labelsPage is the data of the labels page (templates/labels.html): the
 // labels as Gmail's own list shows them, or those matching a search.
 type labelsPage struct {
-	Count   int    // every label Gmail returned
-	Query   string // the search (?q=), trimmed; empty shows every label
+	Count int    // every label Gmail returned
+	Query string // the search (?q=), trimmed; empty shows every label
 
 	System     []*labelNode // Gmail's system labels, in Gmail's order
 	Categories []*labelNode // the inbox categories, Primary first
