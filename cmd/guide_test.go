@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -81,6 +83,46 @@ func TestPortTakenTextGivesACommandWithAnotherPort(t *testing.T) {
 			}
 			if tt.notWant != "" && strings.Contains(got, tt.notWant) {
 				t.Errorf("the text has %q:\n%s", tt.notWant, got)
+			}
+		})
+	}
+}
+
+func TestMissingClientSecretLooksWhereTheAppLooks(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	present := filepath.Join(dir, "present.json")
+	if err := os.WriteFile(present, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		env         map[string]string
+		files       []string // created in the working directory first
+		wantMissing bool
+		wantPath    string
+	}{
+		{"nothing anywhere", nil, nil, true, filepath.Join(dir, "client_secret.json")},
+		{"the file in the working directory", nil, []string{"client_secret.json"}, false, ""},
+		{"the file where Cloud Functions puts the sources", nil, []string{"serverless_function_source_code/client_secret.json"}, false, ""},
+		{"inline JSON", map[string]string{"CLIENT_SECRET_JSON": "{}"}, nil, false, ""},
+		{"CLIENT_SECRET_FILE names a file", map[string]string{"CLIENT_SECRET_FILE": present}, nil, false, ""},
+		{"CLIENT_SECRET_FILE names no file", map[string]string{"CLIENT_SECRET_FILE": "secrets/web.json"}, []string{"client_secret.json"}, true, filepath.Join(dir, "secrets", "web.json")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, f := range tt.files {
+				if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(f, []byte("{}"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				defer os.RemoveAll(strings.Split(f, "/")[0])
+			}
+			path, missing := missingClientSecret(func(k string) string { return tt.env[k] })
+			if missing != tt.wantMissing || path != tt.wantPath {
+				t.Errorf("missingClientSecret = %q, %v; want %q, %v", path, missing, tt.wantPath, tt.wantMissing)
 			}
 		})
 	}

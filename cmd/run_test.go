@@ -750,3 +750,19 @@ func TestRunnerLinksNoTestCode(t *testing.T) {
 		}
 	}
 }
+
+func TestABadClientSecretStopsTheRunnerSayingSo(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "client_secret.json")
+	if err := os.WriteFile(bad, []byte(`{"web":`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := runToEnd(t, []string{"CLIENT_SECRET_FILE=" + bad})
+	lines := splitLines(out.stderr)
+	checkJSONLines(t, lines)
+	if out.err == nil || len(lines) < 2 {
+		t.Fatalf("err %v, stderr %q; want an exit, the app's line about the file and the runner's", out.err, out.stderr)
+	}
+	if !strings.Contains(out.stderr, "not a valid client secret file") || !strings.Contains(lines[len(lines)-1], "the runner stopped") {
+		t.Errorf("want the problem, then a last line saying that the runner stopped; got %q", lines)
+	}
+}
