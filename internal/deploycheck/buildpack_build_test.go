@@ -423,11 +423,17 @@ func fillModuleCache(goTool, root string) error {
 		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOWORK=off")
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
-		// Exit status 1 with nothing on stderr: the repository's go.mod or go.sum is not tidy,
-		// which TestBuildpackTidyNeedsNothingBeyondTheUploadedGoSum reports.
-		if err := cmd.Run(); err != nil && strings.TrimSpace(stderr.String()) != "" {
-			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-			cacheErr = fmt.Errorf("the module cache lacks modules that the buildpack's go mod tidy loads, and they could not be downloaded (%s): run `go mod download all` in the repository where the Go module proxy is reachable, then run the tests again", strings.TrimSpace(lines[len(lines)-1]))
+		// Exit status 1 with nothing on stderr but the downloads: the repository's go.mod or
+		// go.sum is not tidy, which TestBuildpackTidyNeedsNothingBeyondTheUploadedGoSum reports.
+		err := cmd.Run()
+		var problems []string
+		for _, line := range strings.Split(stderr.String(), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "go: downloading ") {
+				problems = append(problems, line)
+			}
+		}
+		if err != nil && len(problems) > 0 {
+			cacheErr = fmt.Errorf("the module cache lacks modules that the buildpack's go mod tidy loads, and they could not be downloaded (%s): run `go mod tidy -diff` in the repository where the Go module proxy is reachable (it downloads them and changes no file), then run the tests again", problems[len(problems)-1])
 		}
 	})
 	return cacheErr
