@@ -74,8 +74,9 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		accounts[i] = accountChoice{ID: "account-" + strconv.Itoa(i), Email: a.Email, Name: a.Name, Checked: i == checked}
 	}
 	// As on Google's granular consent screen, when several scopes are asked
-	// for each gets a box, but the sign-in ones: signing in grants them.
-	choose := len(req.scopes) > 1
+	// for each gets a box, but the sign-in ones: signing in grants them
+	// (a request for sign-in scopes alone has no box at all).
+	choose := len(req.scopes) > 1 && slices.ContainsFunc(req.scopes, func(sc string) bool { return !isSignInScope(sc) })
 	var scopes []scopeChoice
 	var signIn []string
 	for i, sc := range req.scopes {
