@@ -15,7 +15,7 @@ type consentData struct {
 	Accounts       []accountChoice
 	Scopes         []scopeChoice
 	SignIn         []string // what the sign-in scopes allow, when Choose
-	Choose         bool     // several scopes: each but the sign-in ones gets a box to untick
+	Choose         bool     // each scope but the sign-in ones gets a box to untick
 	Offline        bool
 	RedirectOrigin string
 }
@@ -73,9 +73,9 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	for i, a := range s.opts.Accounts {
 		accounts[i] = accountChoice{ID: "account-" + strconv.Itoa(i), Email: a.Email, Name: a.Name, Checked: i == checked}
 	}
-	// As on Google's granular consent screen, when several scopes are asked
-	// for each gets a box, but the sign-in ones: signing in grants them.
-	choose := len(req.scopes) > 1
+	// As on Google's granular consent screen, each scope gets a box, but
+	// the sign-in ones: signing in grants them.
+	choose := req.choosable()
 	var scopes []scopeChoice
 	var signIn []string
 	for i, sc := range req.scopes {
@@ -156,10 +156,10 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	granted := req.scopes
-	if len(req.scopes) > 1 {
-		// With several scopes, each has its own box on the consent page,
-		// as on Google's: only the ticked ones are granted, and the
-		// sign-in ones, which have none.
+	if req.choosable() {
+		// Each scope has its own box on the consent page, as on
+		// Google's: only the ticked ones are granted, and the sign-in
+		// ones, which have none.
 		granted = r.PostForm["scope"]
 	}
 	redirect(w, s.approve(req, account, granted).String())

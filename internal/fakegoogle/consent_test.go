@@ -318,3 +318,19 @@ func TestSignInScopesAreGrantedWithoutABox(t *testing.T) {
 		t.Errorf("callback %q, want scope %q", answer.Header.Get("Location"), want)
 	}
 }
+
+func TestASignInAloneHasNoBoxes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fakegoogle.Options{}, "openid", "email", "profile")
+	authURL, _, _ := h.authURL()
+	resp, err := h.ts.Client().Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(page), `type="checkbox"`) || strings.Contains(string(page), "<fieldset id=\"scopes\">") ||
+		!strings.Contains(string(page), "<li>See your primary Google Account email address</li>") {
+		t.Errorf("consent page for sign-in scopes alone: %d\n%s", resp.StatusCode, page)
+	}
+}

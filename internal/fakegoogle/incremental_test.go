@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -285,6 +286,54 @@ func TestIDTokenClaimsFollowTheGrantedScopes(t *testing.T) {
 			}
 			if _, got := claims["name"]; got != tt.wantName {
 				t.Errorf("name claim %t, want %t: %v", got, tt.wantName, claims)
+			}
+		})
+	}
+}
+
+func TestAnIncrementalRequestLetsThePersonUntickTheNewScope(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fakegoogle.Options{})
+	h.grantFor("bob@example.org", readonly, nil)
+	tests := []struct {
+		name      string
+		include   string
+		wantBox   bool
+		wantScope string // granted with the box unticked
+	}{
+		{"incremental", "true", true, readonly},
+		{"not incremental", "", false, labels},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("scope", labels), oauth2.SetAuthURLParam("login_hint", "bob@example.org")}
+			if tt.include != "" {
+				opts = append(opts, oauth2.SetAuthURLParam("include_granted_scopes", tt.include))
+			}
+			u, _, _ := h.authURL(opts...)
+			resp, err := h.ts.Client().Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if got := strings.Contains(string(page), `type="checkbox" name="scope" id="scope-0" value="`+labels+`" checked`); got != tt.wantBox {
+				t.Errorf("a box for the new scope: %t, want %t", got, tt.wantBox)
+			}
+			request := requestIDPattern.FindStringSubmatch(string(page))
+			if request == nil {
+				t.Fatalf("no request id on the consent page:\n%s", page)
+			}
+			answer, err := h.noRedirect().PostForm(h.ts.URL+fakegoogle.DecisionPath, url.Values{
+				"request": {request[1]}, "decision": {"allow"}, "account": {"bob@example.org"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			answer.Body.Close()
+			cb, err := url.Parse(answer.Header.Get("Location"))
+			if err != nil || cb.Query().Get("scope") != tt.wantScope {
+				t.Errorf("callback %q, want scope %q", answer.Header.Get("Location"), tt.wantScope)
 			}
 		})
 	}

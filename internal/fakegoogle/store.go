@@ -24,6 +24,15 @@ type authRequest struct {
 	includeGranted bool
 }
 
+// choosable reports whether the consent page gives each requested scope
+// but the sign-in ones a box to untick, as Google's granular consent does:
+// when several scopes are asked for, or one is added to those granted
+// before (include_granted_scopes=true), and not for sign-in scopes alone.
+func (r authRequest) choosable() bool {
+	return (len(r.scopes) > 1 || r.includeGranted) &&
+		slices.ContainsFunc(r.scopes, func(sc string) bool { return !isSignInScope(sc) })
+}
+
 // forceConsent reports whether the request has prompt=consent, which gets
 // a new refresh token even when the account has one for the client.
 func (r authRequest) forceConsent() bool {
