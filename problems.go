@@ -211,8 +211,7 @@ func tokenProblem(ctx context.Context, err error, retry string) (pages.Problem, 
 		case "invalid_client", "unauthorized_client":
 			return pages.Problem{
 				Status: http.StatusBadGateway, Heading: "This app’s Google sign-in isn’t set up correctly",
-				Detail: "Google did not accept the app’s credentials, so nobody can sign in until its operator fixes them. Please try again later.",
-				Next:   again,
+				Detail: "Google did not accept the app’s credentials, so nobody can sign in until its operator fixes them; trying again won’t help before then.",
 			}, cause
 		}
 		return problemGoogleFailed("Google’s sign-in", again), cause
