@@ -133,8 +133,14 @@ func FuzzCallbackQuery(f *testing.F) {
 		case resp.StatusCode < 300:
 			t.Fatalf("status %d; the callback always redirects or explains an error", resp.StatusCode)
 		}
-		if c := cookieNamed(resp, loginName); c == nil || c.MaxAge >= 0 {
+		// The login cookie is spent by every answer but an error that is
+		// not this sign-in's (anyone can send a browser there), which
+		// leaves the sign-in in progress alone.
+		foreignError := query.Get("error") != "" && !stateMatched
+		if c := cookieNamed(resp, loginName); !foreignError && (c == nil || c.MaxAge >= 0) {
 			t.Error("the login cookie was not spent")
+		} else if foreignError && c != nil {
+			t.Errorf("an error callback with another state touched the login cookie: %q", raw)
 		}
 		checkCommonHeaders(t, "callback", response{status: resp.StatusCode, header: resp.Header})
 
