@@ -123,7 +123,7 @@ func (a *app) handler(name string) http.Handler {
 	if h, ok := a.handlers[name]; ok {
 		return h
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fail(w, r, problemNotFound) })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.fail(w, r, problemNotFound) })
 }
 
 // function returns the function called name that acts for the user, if

@@ -29,12 +29,12 @@ func (a *app) oauth2Callback(w http.ResponseWriter, r *http.Request) {
 			// Another site can send a browser here: the sign-in in
 			// progress, if any, is left alone.
 			a.log.WarnContext(r.Context(), "error callback without this browser's state", "oauth_error", printable(code))
-			fail(w, r, problemForeignCallback)
+			a.fail(w, r, problemForeignCallback)
 			return
 		}
 		a.store.Login.Clear(w)
 		a.log.InfoContext(r.Context(), "authorization not granted", "oauth_error", printable(code))
-		fail(w, r, authorizationProblem(code, a.signInURL(login.Next)))
+		a.fail(w, r, authorizationProblem(code, a.signInURL(login.Next)))
 		return
 	}
 	if loginErr != session.ErrMissing {
@@ -45,18 +45,18 @@ func (a *app) oauth2Callback(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case loginErr == session.ErrMissing:
 		a.log.InfoContext(r.Context(), "callback with no sign-in in progress")
-		fail(w, r, problemNoLogin)
+		a.fail(w, r, problemNoLogin)
 		return
 	case loginErr != nil:
 		a.log.InfoContext(r.Context(), "callback without a usable login cookie", "reason", loginErr.Error())
-		fail(w, r, problemLoginExpired)
+		a.fail(w, r, problemLoginExpired)
 		return
 	case !ours:
 		a.log.WarnContext(r.Context(), "callback state does not match this browser's sign-in")
-		fail(w, r, problemStateMismatch)
+		a.fail(w, r, problemStateMismatch)
 		return
 	case code == "":
-		fail(w, r, problemNoCode)
+		a.fail(w, r, problemNoCode)
 		return
 	}
 
@@ -67,7 +67,7 @@ func (a *app) oauth2Callback(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p, cause := tokenProblem(ctx, err, a.signInURL(login.Next))
 		a.log.WarnContext(r.Context(), "code exchange failed", "status", p.Status, "cause", cause)
-		fail(w, r, p)
+		a.fail(w, r, p)
 		return
 	}
 	sess := a.newSession(ctx, r, tok, f)
@@ -81,12 +81,12 @@ func (a *app) oauth2Callback(w http.ResponseWriter, r *http.Request) {
 		if err := a.store.NeedsConsent.Write(w, true); err != nil {
 			a.log.ErrorContext(r.Context(), "cannot write the consent cookie", "error", err.Error())
 		}
-		fail(w, r, problemMissingScopes(f, missing, a.signInURL(login.Next)))
+		a.fail(w, r, problemMissingScopes(f, missing, a.signInURL(login.Next)))
 		return
 	}
 	if err := a.store.SetSession(w, sess); err != nil {
 		a.log.ErrorContext(r.Context(), "cannot store the token in a cookie", "error", err.Error())
-		fail(w, r, problemTokenTooLarge)
+		a.fail(w, r, problemTokenTooLarge)
 		return
 	}
 	a.store.NeedsConsent.Clear(w)

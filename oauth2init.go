@@ -50,7 +50,7 @@ func (a *app) oauth2Init(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := a.store.Login.Write(w, login); err != nil {
 		a.log.ErrorContext(r.Context(), "cannot write the login cookie", "error", err.Error())
-		fail(w, r, problemInternal)
+		a.fail(w, r, problemInternal)
 		return
 	}
 	options := []oauth2.AuthCodeOption{

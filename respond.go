@@ -51,13 +51,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return nil
 }
 
-// fail answers with the problem p: a page or, for a client that asked for
-// JSON, {"error":{"code":N,"message":"..."}}, with the same status.
-func fail(w http.ResponseWriter, r *http.Request, p pages.Problem) {
-	failIn(w, r, pages.Frame{}, p)
+// fail answers with the problem p: a page, which names the account of a
+// browser that is signed in, or, for a client that asked for JSON,
+// {"error":{"code":N,"message":"..."}}, with the same status.
+func (a *app) fail(w http.ResponseWriter, r *http.Request, p pages.Problem) {
+	frame := pages.Frame{}
+	if sess, err := a.store.Session(r); err == nil {
+		frame = a.frameFor(sess, Function{Name: a.home})
+	}
+	failIn(w, r, frame, p)
 }
 
-// failIn is fail for a page shown inside frame (a signed-in person's).
+// failIn is fail with the page shown inside frame.
 func failIn(w http.ResponseWriter, r *http.Request, frame pages.Frame, p pages.Problem) {
 	if !wantsJSON(r) {
 		frame.WriteProblem(w, p)

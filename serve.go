@@ -29,7 +29,7 @@ func (a *app) newHandler(f Function) http.Handler {
 		}
 		if !slices.Contains(allowed, r.Method) {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			fail(w, r, problemMethodNotAllowed(f.Name, allowed))
+			a.fail(w, r, problemMethodNotAllowed(f.Name, allowed))
 			return
 		}
 		defer func() {
@@ -38,7 +38,7 @@ func (a *app) newHandler(f Function) http.Handler {
 					panic(v)
 				}
 				a.log.ErrorContext(r.Context(), "handler panicked", "function", f.Name)
-				fail(w, r, problemInternal)
+				a.fail(w, r, problemInternal)
 			}
 		}()
 		if f.Call != nil {
@@ -70,5 +70,5 @@ func seeOther(w http.ResponseWriter, location string) {
 // learns only that it is not set up; the operator finds why in the log,
 // written once when the configuration was read.
 func writeConfigurationProblem(w http.ResponseWriter, r *http.Request) {
-	fail(w, r, problemNotConfigured)
+	failIn(w, r, pages.Frame{}, problemNotConfigured)
 }

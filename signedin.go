@@ -144,16 +144,16 @@ func (u *User) with(a *app, tok *oauth2.Token) *User {
 func (a *app) acceptChange(w http.ResponseWriter, r *http.Request, f Function) bool {
 	if err := a.csrf.Check(r); err != nil {
 		a.log.WarnContext(r.Context(), "cross-site request refused", "function", f.Name, "method", r.Method)
-		fail(w, r, problemCrossSite(f))
+		a.fail(w, r, problemCrossSite(f))
 		return false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			fail(w, r, problemFormTooLarge(f))
+			a.fail(w, r, problemFormTooLarge(f))
 		} else {
-			fail(w, r, problemBadForm(f))
+			a.fail(w, r, problemBadForm(f))
 		}
 		return false
 	}

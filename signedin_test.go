@@ -305,3 +305,36 @@ func TestDiscardedSessionsHaveTheirRefreshTokenRevoked(t *testing.T) {
 		}
 	})
 }
+
+func TestEveryPageOfASignedInPersonNamesTheAccountAndOffersAnother(t *testing.T) {
+	e := newTestEnv(t)
+	b := e.newBrowser()
+	b.signIn(demoEmail)
+	visits := []struct {
+		name string
+		do   func() response
+	}{
+		{"labels", func() response { return b.get("/listlabels") }},
+		{"sign-out page", func() response { return b.get("/signout") }},
+		{"callback with no sign-in", func() response { return b.get("/oauth2callback") }},
+		{"a method not answered", func() response { return b.do(http.MethodDelete, "/listlabels", nil) }},
+		{"Gmail failing", func() response {
+			e.google.FailGmail(fakegoogle.Fault{Status: http.StatusInternalServerError})
+			defer e.google.ClearFaults()
+			return b.get("/listlabels")
+		}},
+	}
+	for _, v := range visits {
+		r := v.do()
+		if !strings.Contains(r.body, `<strong id="account">`+demoEmail+`</strong>`) || !strings.Contains(r.body, `href="/oauth2init?account=choose"`) {
+			t.Errorf("%s (status %d): the page does not name %s and offer another account: %q", v.name, r.status, demoEmail, r.body)
+		}
+	}
+	// Google's account chooser, on the sign-in it starts.
+	if auth, _ := url.Parse(b.get("/oauth2init?account=choose").location()); auth.Query().Get("prompt") != "select_account" {
+		t.Errorf("Use another account: prompt %q, want select_account", auth.Query().Get("prompt"))
+	}
+	if r := e.newBrowser().get("/oauth2callback"); strings.Contains(r.body, `id="account"`) {
+		t.Error("a page for a browser that is not signed in names an account")
+	}
+}

@@ -29,7 +29,7 @@ func (a *app) signOut(w http.ResponseWriter, r *http.Request) {
 		page := signOutPage{}
 		frame := pages.Frame{}
 		if sess, err := a.store.Session(r); err == nil {
-			page.SignedIn, frame.Account = true, sess.Email
+			page.SignedIn, frame = true, a.frameFor(sess, Function{Name: a.home})
 		} else if out, err := a.store.LastSignOut.Read(r); err == nil {
 			page.Revocation = revocationUnconfirmed
 			if out.Revoked {
@@ -41,7 +41,7 @@ func (a *app) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := a.csrf.Check(r); err != nil {
 		a.log.WarnContext(r.Context(), "cross-site sign-out refused")
-		fail(w, r, problemCrossSiteSignOut)
+		a.fail(w, r, problemCrossSiteSignOut)
 		return
 	}
 	a.store.ClearAll(w, r)
