@@ -6,6 +6,7 @@ package oauthgmail
 // comparisons.
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/api/gmail/v1"
+
 	"example.com/gcf-oauth-gmail/internal/fakegoogle"
+	"example.com/gcf-oauth-gmail/internal/pages"
 	"example.com/gcf-oauth-gmail/internal/upstream"
 )
 
@@ -152,5 +156,29 @@ func BenchmarkOpenSession(b *testing.B) {
 		if _, err := e.app.store.Session(req); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkLabelsPage renders the labels page of each demo account, and of
+// none, as listlabels does once Gmail has answered: the CPU the page itself
+// costs (html/template runs a few escapers per label, its link among them).
+func BenchmarkLabelsPage(b *testing.B) {
+	accounts := append([]fakegoogle.Account{{Email: "nobody@example.com"}}, fakegoogle.DemoAccounts()...)
+	for _, a := range accounts {
+		var labels []*gmail.Label
+		for _, l := range a.Labels {
+			label := &gmail.Label{Name: l.Name, Type: l.Type, LabelListVisibility: l.LabelListVisibility}
+			if l.Color != nil {
+				label.Color = &gmail.LabelColor{BackgroundColor: l.Color.BackgroundColor, TextColor: l.Color.TextColor}
+			}
+			labels = append(labels, label)
+		}
+		b.Run(fmt.Sprintf("labels=%d", len(labels)), func(b *testing.B) {
+			b.ReportAllocs()
+			frame := pages.Frame{Account: a.Email, SwitchURL: "/oauth2init?account=choose"}
+			for b.Loop() {
+				frame.Write(httptest.NewRecorder(), http.StatusOK, "labels", newLabelsPage(labels, "", a.Email))
+			}
+		})
 	}
 }
