@@ -49,21 +49,14 @@ func (a *app) newHandler(f Function) http.Handler {
 	})
 }
 
-// redirect answers 302 with no body; a redirect needs no page.
-func redirect(w http.ResponseWriter, location string) {
+// redirect answers status with no body: 302, or 303 at the end of a
+// change (post/redirect/get), for which the browser loads location with GET,
+// so that reloading it changes nothing again.
+func redirect(w http.ResponseWriter, status int, location string) {
 	h := w.Header()
 	pages.SetSecurityHeaders(h)
 	h.Set("Location", location)
-	w.WriteHeader(http.StatusFound)
-}
-
-// seeOther answers 303, the end of a change (post/redirect/get): the
-// browser loads location with GET, so reloading it changes nothing again.
-func seeOther(w http.ResponseWriter, location string) {
-	h := w.Header()
-	pages.SetSecurityHeaders(h)
-	h.Set("Location", location)
-	w.WriteHeader(http.StatusSeeOther)
+	w.WriteHeader(status)
 }
 
 // writeConfigurationProblem answers while the app cannot run: the visitor
