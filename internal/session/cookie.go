@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,15 +154,8 @@ func (c Cookie[T]) cookie(value string, maxAge int) *http.Cookie {
 // anyway, and one per cookie keeps the response unambiguous.
 func set(w http.ResponseWriter, cookie *http.Cookie) {
 	h := w.Header()
-	var kept []string
-	for _, v := range h.Values("Set-Cookie") {
-		if !strings.HasPrefix(v, cookie.Name+"=") {
-			kept = append(kept, v)
-		}
-	}
-	h.Del("Set-Cookie")
-	for _, v := range kept {
-		h.Add("Set-Cookie", v)
-	}
+	h["Set-Cookie"] = slices.DeleteFunc(h.Values("Set-Cookie"), func(v string) bool {
+		return strings.HasPrefix(v, cookie.Name+"=")
+	})
 	http.SetCookie(w, cookie)
 }
