@@ -341,17 +341,9 @@ var (
 )
 
 func hasReason(gerr *googleapi.Error, wanted []string) bool {
-	for _, item := range gerr.Errors {
-		if slices.Contains(wanted, item.Reason) {
-			return true
-		}
-	}
-	for _, reason := range wanted {
-		if strings.Contains(gerr.Body, `"`+reason+`"`) {
-			return true
-		}
-	}
-	return false
+	inList := func(item googleapi.ErrorItem) bool { return slices.Contains(wanted, item.Reason) }
+	inBody := func(reason string) bool { return strings.Contains(gerr.Body, `"`+reason+`"`) }
+	return slices.ContainsFunc(gerr.Errors, inList) || slices.ContainsFunc(wanted, inBody)
 }
 
 func reasons(gerr *googleapi.Error) string {

@@ -9,9 +9,6 @@ import (
 	"example.com/gcf-oauth-gmail/internal/pages"
 )
 
-// readOnly are the methods a function answers when it declares none.
-var readOnly = []string{http.MethodGet, http.MethodHead}
-
 // newHandler returns the handler of f: it checks the method, sends HSTS over
 // https, turns a panic into a logged error and a 500 page instead of a
 // dropped connection, and runs f's Call for the signed-in user or, for the
@@ -19,7 +16,7 @@ var readOnly = []string{http.MethodGet, http.MethodHead}
 func (a *app) newHandler(f Function) http.Handler {
 	allowed := f.Methods
 	if len(allowed) == 0 {
-		allowed = readOnly
+		allowed = []string{http.MethodGet, http.MethodHead}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = logging.WithExecutionID(r)
