@@ -2,7 +2,6 @@ package session
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -77,11 +76,8 @@ func (c Cookie[T]) Read(r *http.Request) (T, error) {
 func (c Cookie[T]) read(r *http.Request) (T, bool, error) {
 	var zero T
 	raw, err := r.Cookie(c.name)
-	if errors.Is(err, http.ErrNoCookie) {
+	if err != nil { // http.ErrNoCookie, its only error
 		return zero, false, ErrMissing
-	}
-	if err != nil {
-		return zero, false, ErrInvalid
 	}
 	for i, box := range c.keys {
 		plaintext, err := box.Open(raw.Value, []byte(c.name))
