@@ -106,12 +106,12 @@ func newLabelsPage(labels []*gmail.Label, query, account string) labelsPage {
 		return cmp.Or(cmp.Compare(systemRank(a.Name), systemRank(b.Name)), strings.Compare(a.Name, b.Name))
 	})
 	for _, n := range system {
-		switch i := systemRank(n.Name); {
-		case i == len(gmailSystemLabels):
-			page.System = append(page.System, n)
-		case gmailSystemLabels[i].hidden:
+		i := systemRank(n.Name)
+		known := i < len(gmailSystemLabels)
+		switch {
+		case known && gmailSystemLabels[i].hidden:
 			page.Hidden = append(page.Hidden, n)
-		case gmailSystemLabels[i].category:
+		case known && gmailSystemLabels[i].category:
 			page.Categories = append(page.Categories, n)
 		default:
 			page.System = append(page.System, n)
