@@ -302,7 +302,7 @@ func googleProblem(ctx context.Context, f Function, err error) googleFailure {
 }
 
 // googleSaid quotes Google's own message, when it has one, for a person:
-// ` Gmail said: “Label name exists or conflicts”.` Pages escape it.
+// ` Google said: “Label name exists or conflicts”.` Pages escape it.
 func googleSaid(gerr *googleapi.Error) string {
 	message := strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
