@@ -168,9 +168,9 @@ func eachNode(groups [][]*labelNode, visit func(*labelNode)) {
 
 // systemNode is a system label under the name Gmail shows.
 func systemNode(l *gmail.Label) *labelNode {
-	n := &labelNode{Name: l.Name, Display: l.Name, System: true, fragment: "label/" + url.QueryEscape(l.Name)}
+	n := &labelNode{Name: l.Name, Display: cmp.Or(systemLabelNames[l.Name], l.Name), System: true, fragment: "label/" + url.QueryEscape(l.Name)}
 	if i := systemRank(l.Name); i < len(gmailSystemLabels) {
-		n.Display, n.fragment = gmailSystemLabels[i].display, gmailSystemLabels[i].fragment
+		n.fragment = gmailSystemLabels[i].fragment
 	}
 	return n
 }
