@@ -52,9 +52,7 @@ func newApp(s config.Settings, opts appOptions) (*app, error) {
 	if opts.transport == nil {
 		opts.transport = upstream.NewTransport()
 	}
-	if opts.logger == nil {
-		opts.logger = logging.New(io.Discard, "")
-	}
+	opts.logger = cmp.Or(opts.logger, logging.New(io.Discard, ""))
 	store, err := session.NewStore(s.CookieKey, s.PreviousCookieKey, s.Secure, opts.now)
 	if err != nil {
 		return nil, err

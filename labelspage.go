@@ -106,12 +106,12 @@ func newLabelsPage(labels []*gmail.Label, query, account string) labelsPage {
 		return cmp.Or(cmp.Compare(systemRank(a.Name), systemRank(b.Name)), strings.Compare(a.Name, b.Name))
 	})
 	for _, n := range system {
-		switch i := systemRank(n.Name); {
-		case i == len(gmailSystemLabels):
-			page.System = append(page.System, n)
-		case gmailSystemLabels[i].hidden:
+		i := systemRank(n.Name)
+		known := i < len(gmailSystemLabels)
+		switch {
+		case known && gmailSystemLabels[i].hidden:
 			page.Hidden = append(page.Hidden, n)
-		case gmailSystemLabels[i].category:
+		case known && gmailSystemLabels[i].category:
 			page.Categories = append(page.Categories, n)
 		default:
 			page.System = append(page.System, n)
@@ -144,32 +144,33 @@ func trimQuery(q string) string {
 // full name.
 func (p labelsPage) matching(folded string) []*labelNode {
 	var out []*labelNode
-	var walk func([]*labelNode)
-	walk = func(nodes []*labelNode) {
+	eachNode([][]*labelNode{p.System, p.Categories, p.User, p.Hidden}, func(n *labelNode) {
+		full := n.Parent + n.Display
+		if strings.Contains(strings.ToLower(n.Name), folded) || strings.Contains(strings.ToLower(full), folded) {
+			m := *n
+			m.Display, m.Parent, m.Children = full, "", nil
+			out = append(out, &m)
+		}
+	})
+	return out
+}
+
+// eachNode calls visit for every node of groups, in order, each before its
+// children.
+func eachNode(groups [][]*labelNode, visit func(*labelNode)) {
+	for _, nodes := range groups {
 		for _, n := range nodes {
-			full := n.Parent + n.Display
-			if strings.Contains(strings.ToLower(n.Name), folded) || strings.Contains(strings.ToLower(full), folded) {
-				m := *n
-				m.Display, m.Parent, m.Children = full, "", nil
-				out = append(out, &m)
-			}
-			walk(n.Children)
+			visit(n)
+			eachNode([][]*labelNode{n.Children}, visit)
 		}
 	}
-	for _, group := range [][]*labelNode{p.System, p.Categories, p.User, p.Hidden} {
-		walk(group)
-	}
-	return out
 }
 
 // systemNode is a system label under the name Gmail shows.
 func systemNode(l *gmail.Label) *labelNode {
-	n := &labelNode{Name: l.Name, Display: cmp.Or(systemLabelNames[l.Name], l.Name), System: true}
-	n.fragment = "label/" + url.QueryEscape(l.Name)
-	for _, s := range gmailSystemLabels {
-		if s.id == l.Name {
-			n.fragment = s.fragment
-		}
+	n := &labelNode{Name: l.Name, Display: cmp.Or(systemLabelNames[l.Name], l.Name), System: true, fragment: "label/" + url.QueryEscape(l.Name)}
+	if i := systemRank(l.Name); i < len(gmailSystemLabels) {
+		n.fragment = gmailSystemLabels[i].fragment
 	}
 	return n
 }
@@ -177,10 +178,8 @@ func systemNode(l *gmail.Label) *labelNode {
 // systemRank is a system label's place in Gmail's list; unknown ones come
 // after the known ones.
 func systemRank(id string) int {
-	for i, s := range gmailSystemLabels {
-		if s.id == id {
-			return i
-		}
+	if i := slices.IndexFunc(gmailSystemLabels, func(s systemLabelInfo) bool { return s.id == id }); i >= 0 {
+		return i
 	}
 	return len(gmailSystemLabels)
 }
@@ -188,9 +187,10 @@ func systemRank(id string) int {
 // userNode is a user label shown as its name after parent (a label's name
 // and "/", or "").
 func userNode(l *gmail.Label, parent string) *labelNode {
-	n := &labelNode{Name: l.Name, Display: l.Name[len(parent):], Parent: parent, Color: labelColorClass(l.Color)}
-	n.fragment = "label/" + url.QueryEscape(l.Name)
-	return n
+	return &labelNode{
+		Name: l.Name, Display: l.Name[len(parent):], Parent: parent,
+		Color: labelColorClass(l.Color), fragment: "label/" + url.QueryEscape(l.Name),
+	}
 }
 
 // labelTree arranges user labels as Gmail does: "Travel/2026" under
@@ -268,17 +268,10 @@ func (p labelsPage) link(account string) {
 	if account != "" {
 		base = "https://mail.google.com/mail/u/?authuser=" + url.QueryEscape(account)
 	}
-	var link func([]*labelNode)
-	link = func(nodes []*labelNode) {
-		for _, n := range nodes {
-			// A constant, a query-escaped address and a fragment made of
-			// constants and a query-escaped name: nothing can change the
-			// scheme or the host.
-			n.Href = template.URL(base + "#" + n.fragment) // #nosec G203 -- see above
-			link(n.Children)
-		}
-	}
-	for _, group := range [][]*labelNode{p.System, p.Categories, p.User, p.Hidden, p.Matches} {
-		link(group)
-	}
+	eachNode([][]*labelNode{p.System, p.Categories, p.User, p.Hidden, p.Matches}, func(n *labelNode) {
+		// A constant, a query-escaped address and a fragment made of
+		// constants and a query-escaped name: nothing can change the
+		// scheme or the host.
+		n.Href = template.URL(base + "#" + n.fragment) // #nosec G203 -- see above
+	})
 }

@@ -96,7 +96,7 @@ func (a *app) oauth2Callback(w http.ResponseWriter, r *http.Request) {
 		failIn(w, r, a.frameFor(sess, f), problemMissingScopes(f, missing, a.signInURL(login.Next)))
 		return
 	}
-	redirect(w, "/"+f.Name)
+	redirect(w, http.StatusFound, "/"+f.Name)
 }
 
 // newSession is the session a token response starts. Google's "scope"

@@ -26,7 +26,7 @@ func (a *app) oauth2Init(w http.ResponseWriter, r *http.Request) {
 	// A sign-in must start on the host the callback lands on, or its
 	// login cookie would never reach the callback.
 	if !a.onCanonicalHost(r) {
-		redirect(w, a.canonicalURL(r))
+		redirect(w, http.StatusFound, a.canonicalURL(r))
 		return
 	}
 	query := r.URL.Query()
@@ -38,7 +38,7 @@ func (a *app) oauth2Init(w http.ResponseWriter, r *http.Request) {
 	sess, err := a.store.Session(r)
 	signedIn := err == nil && (sess.Token.Valid() || sess.Token.RefreshToken != "")
 	if signedIn && !chooseAccount && len(missingScopes(f.Scopes, sess.Scopes)) == 0 {
-		redirect(w, "/"+f.Name)
+		redirect(w, http.StatusFound, "/"+f.Name)
 		return
 	}
 	if err != nil && err != session.ErrMissing {
@@ -75,7 +75,7 @@ func (a *app) oauth2Init(w http.ResponseWriter, r *http.Request) {
 	}
 	scopes := append(slices.Clone(signInScopes), f.Scopes...)
 	options = append(options, oauth2.SetAuthURLParam("scope", strings.Join(scopes, " ")))
-	redirect(w, a.oauth.AuthCodeURL(login.State, options...))
+	redirect(w, http.StatusFound, a.oauth.AuthCodeURL(login.State, options...))
 }
 
 // movedParam is the query parameter oauth2init adds when it sends the

@@ -19,10 +19,11 @@ import (
 // Every error page of the app is built here. Each says in plain words what
 // happened and the one thing to do next; the technical cause goes to the log.
 
-var signIn = &pages.Link{URL: "/oauth2init", Text: "Sign in again"}
-
-// chooseAccount starts a sign-in with Google's account chooser.
-var chooseAccount = &pages.Link{URL: "/oauth2init?account=choose", Text: "Use another account"}
+var (
+	signIn        = &pages.Link{URL: "/oauth2init", Text: "Sign in again"}
+	goToApp       = &pages.Link{URL: "/oauth2init", Text: "Go to the app"}
+	chooseAccount = &pages.Link{URL: "/oauth2init?account=choose", Text: "Use another account"} // with Google's account chooser
+)
 
 var (
 	problemInternal = pages.Problem{
@@ -35,7 +36,7 @@ var (
 	}
 	problemNotFound = pages.Problem{
 		Status: http.StatusNotFound, Heading: "There’s no such page",
-		Detail: "The address may be mistyped, or the page may have moved.", Next: &pages.Link{URL: "/oauth2init", Text: "Go to the app"},
+		Detail: "The address may be mistyped, or the page may have moved.", Next: goToApp,
 	}
 	problemNoLogin = pages.Problem{
 		Status: http.StatusBadRequest, Heading: "No sign-in in progress",
@@ -55,7 +56,7 @@ var (
 	problemForeignCallback = pages.Problem{
 		Status: http.StatusBadRequest, Heading: "This link didn’t come from your sign-in",
 		Detail: "It was ignored, and nothing changed. If you were signing in, go back to that tab and finish there.",
-		Next:   &pages.Link{URL: "/oauth2init", Text: "Go to the app"},
+		Next:   goToApp,
 	}
 	problemNoCode = pages.Problem{
 		Status: http.StatusBadRequest, Heading: "The sign-in didn’t finish",
@@ -81,7 +82,7 @@ func problemMethodNotAllowed(name string, allowed []string) pages.Problem {
 	return pages.Problem{
 		Status: http.StatusMethodNotAllowed, Heading: "This page can’t be opened that way",
 		Detail: "/" + name + " answers " + strings.Join(allowed, ", ") + " requests only. Open it from a link or the address bar instead.",
-		Next:   &pages.Link{URL: "/oauth2init", Text: "Go to the app"},
+		Next:   goToApp,
 	}
 }
 
@@ -114,22 +115,24 @@ func problemBadForm(f Function) pages.Problem {
 
 // authorizationErrors says in plain words what each error that RFC 6749
 // (4.1.2.1) and Google define for the authorization response means, and
-// whether trying again can help. Any other value, as a crafted link may
-// carry, gets the general wording.
+// what may help: another account, trying again, or (neither) only the
+// operator. Any other value, as a crafted link may carry, gets the general
+// wording.
 var authorizationErrors = map[string]struct {
 	detail string
-	next   *pages.Link // nil: trying again helps
+	next   *pages.Link
+	retry  bool
 }{
-	"invalid_request":           {"Google could not understand the app’s request. Its operator has to fix the app; trying again won’t help.", chooseAccount},
-	"unauthorized_client":       {"Google does not allow this app to sign people in this way. Its operator has to fix its Google settings.", chooseAccount},
-	"unsupported_response_type": {"Google could not understand the app’s request. Its operator has to fix the app; trying again won’t help.", chooseAccount},
-	"invalid_scope":             {"The app asked Google for access that does not exist. Its operator has to fix the app.", chooseAccount},
-	"server_error":              {"Google had a problem and could not finish. Please try again in a moment.", nil},
-	"temporarily_unavailable":   {"Google is busy right now. Please try again in a moment.", nil},
-	"admin_policy_enforced":     {"Your organisation’s administrator does not allow this app for your account. Ask them to allow it, or use another account.", chooseAccount},
-	"org_internal":              {"This app is only for the members of one organisation. Use an account of that organisation.", chooseAccount},
-	"invalid_client":            {"Google does not recognise this app, so nobody can sign in until its operator fixes its settings.", nil},
-	"redirect_uri_mismatch":     {"Google does not recognise this app’s address, so nobody can sign in until its operator registers it.", nil},
+	"invalid_request":           {detail: "Google could not understand the app’s request. Its operator has to fix the app; trying again won’t help.", next: chooseAccount},
+	"unauthorized_client":       {detail: "Google does not allow this app to sign people in this way. Its operator has to fix its Google settings.", next: chooseAccount},
+	"unsupported_response_type": {detail: "Google could not understand the app’s request. Its operator has to fix the app; trying again won’t help.", next: chooseAccount},
+	"invalid_scope":             {detail: "The app asked Google for access that does not exist. Its operator has to fix the app.", next: chooseAccount},
+	"server_error":              {detail: "Google had a problem and could not finish. Please try again in a moment.", retry: true},
+	"temporarily_unavailable":   {detail: "Google is busy right now. Please try again in a moment.", retry: true},
+	"admin_policy_enforced":     {detail: "Your organisation’s administrator does not allow this app for your account. Ask them to allow it, or use another account.", next: chooseAccount},
+	"org_internal":              {detail: "This app is only for the members of one organisation. Use an account of that organisation.", next: chooseAccount},
+	"invalid_client":            {detail: "Google does not recognise this app, so nobody can sign in until its operator fixes its settings."},
+	"redirect_uri_mismatch":     {detail: "Google does not recognise this app’s address, so nobody can sign in until its operator registers it."},
 }
 
 // authorizationProblem explains an error Google sent to the callback; retry
@@ -143,16 +146,11 @@ func authorizationProblem(code, retry string) pages.Problem {
 		}
 	}
 	known, ok := authorizationErrors[code]
-	p := pages.Problem{
-		Status: http.StatusBadRequest, Heading: "Google could not complete the sign-in",
-		Detail: known.detail, Next: known.next,
+	if !ok {
+		known.detail, known.retry = "Something went wrong at Google. Please try again in a moment.", true
 	}
-	switch {
-	case !ok:
-		p.Detail, p.Next = "Something went wrong at Google. Please try again in a moment.", &pages.Link{URL: retry, Text: "Try again"}
-	case code == "invalid_client" || code == "redirect_uri_mismatch":
-		p.Next = nil // only the operator can help
-	case known.next == nil:
+	p := pages.Problem{Status: http.StatusBadRequest, Heading: "Google could not complete the sign-in", Detail: known.detail, Next: known.next}
+	if known.retry {
 		p.Next = &pages.Link{URL: retry, Text: "Try again"}
 	}
 	return p
@@ -189,34 +187,34 @@ func problemMissingScopes(f Function, missing []string, retry string) pages.Prob
 // Google's response body.
 func tokenProblem(ctx context.Context, err error, retry string) (pages.Problem, string) {
 	again := &pages.Link{URL: retry, Text: "Try again"}
-	if errors.Is(err, upstream.ErrBodyTooLarge) {
-		return problemGoogleFailed("Google’s sign-in", again), causeOf(err)
-	}
-	if timedOut(ctx, err) {
+	failed := problemGoogleFailed("Google’s sign-in", again)
+	var rerr *oauth2.RetrieveError
+	switch {
+	case errors.Is(err, upstream.ErrBodyTooLarge):
+		return failed, causeOf(err)
+	case timedOut(ctx, err):
 		return pages.Problem{
 			Status: http.StatusGatewayTimeout, Heading: "Google’s sign-in is taking too long",
 			Detail: "Google didn’t answer in time. Please try again in a moment.", Next: again,
 		}, "timeout"
+	case !errors.As(err, &rerr):
+		return failed, causeOf(err)
 	}
-	var rerr *oauth2.RetrieveError
-	if errors.As(err, &rerr) {
-		status := 0
-		if rerr.Response != nil {
-			status = rerr.Response.StatusCode
-		}
-		cause := "token endpoint " + http.StatusText(status) + " " + printable(rerr.ErrorCode)
-		switch rerr.ErrorCode {
-		case "invalid_grant":
-			return problemCodeRejected, cause
-		case "invalid_client", "unauthorized_client":
-			return pages.Problem{
-				Status: http.StatusBadGateway, Heading: "This app’s Google sign-in isn’t set up correctly",
-				Detail: "Google did not accept the app’s credentials, so nobody can sign in until its operator fixes them; trying again won’t help before then.",
-			}, cause
-		}
-		return problemGoogleFailed("Google’s sign-in", again), cause
+	status := 0
+	if rerr.Response != nil {
+		status = rerr.Response.StatusCode
 	}
-	return problemGoogleFailed("Google’s sign-in", again), causeOf(err)
+	cause := "token endpoint " + http.StatusText(status) + " " + printable(rerr.ErrorCode)
+	switch rerr.ErrorCode {
+	case "invalid_grant":
+		return problemCodeRejected, cause
+	case "invalid_client", "unauthorized_client":
+		return pages.Problem{
+			Status: http.StatusBadGateway, Heading: "This app’s Google sign-in isn’t set up correctly",
+			Detail: "Google did not accept the app’s credentials, so nobody can sign in until its operator fixes them; trying again won’t help before then.",
+		}, cause
+	}
+	return failed, cause
 }
 
 // googleFailure is how a failed call to a Google API (other than 401)
@@ -234,80 +232,77 @@ type googleFailure struct {
 func googleProblem(ctx context.Context, f Function, err error) googleFailure {
 	api := cmp.Or(f.API, "Google")
 	again := &pages.Link{URL: "/" + f.Name, Text: "Try again"}
-	// An oversized body is Google's fault even when reading it also ran
-	// into the deadline.
-	if errors.Is(err, upstream.ErrBodyTooLarge) {
-		return googleFailure{page: problemGoogleFailed(api, again), cause: causeOf(err)}
-	}
-	if timedOut(ctx, err) {
+	failed := googleFailure{page: problemGoogleFailed(api, again), cause: causeOf(err)}
+	var gerr *googleapi.Error
+	switch {
+	case errors.Is(err, upstream.ErrBodyTooLarge):
+		// Google's fault even when reading the body also ran into the deadline.
+		return failed
+	case timedOut(ctx, err):
 		return googleFailure{page: pages.Problem{
 			Status: http.StatusGatewayTimeout, Heading: api + " is taking too long",
 			Detail: api + " didn’t answer in time. Please try again in a moment.", Next: again,
 		}, cause: "timeout"}
-	}
-	var gerr *googleapi.Error
-	if !errors.As(err, &gerr) {
-		return googleFailure{page: problemGoogleFailed(api, again), cause: causeOf(err)}
+	case !errors.As(err, &gerr):
+		return failed
 	}
 	cause := api + " " + http.StatusText(gerr.Code) + " " + reasons(gerr)
-	retryAfter := gerr.Header.Get("Retry-After")
 	back := &pages.Link{URL: "/" + f.Name, Text: "Back"}
 	said := googleSaid(gerr)
+	var p pages.Problem
 	switch {
 	case gerr.Code == http.StatusTooManyRequests || gerr.Code == http.StatusForbidden && hasReason(gerr, rateLimitReasons):
-		return googleFailure{page: pages.Problem{
+		p = pages.Problem{
 			Status: http.StatusServiceUnavailable, Heading: api + " is busy right now",
-			Detail: api + " asked the app to slow down. Please try again in a minute.", Next: again, RetryAfter: retryAfter,
-		}, cause: cause}
+			Detail: api + " asked the app to slow down. Please try again in a minute.", Next: again,
+			RetryAfter: gerr.Header.Get("Retry-After"),
+		}
 	case gerr.Code == http.StatusForbidden && hasReason(gerr, scopeReasons):
 		return googleFailure{page: pages.Problem{
 			Status: http.StatusForbidden, Heading: "The app needs your permission again",
 			Detail: "Google says the app wasn’t allowed to use " + api + " for you. Sign in again and allow access on Google’s screen.",
-			Next:   &pages.Link{URL: "/oauth2init", Text: "Sign in again"},
+			Next:   signIn,
 		}, cause: cause, needsConsent: true}
 	case gerr.Code == http.StatusForbidden && hasReason(gerr, disabledReasons):
-		return googleFailure{page: pages.Problem{
+		p = pages.Problem{
 			Status: http.StatusForbidden, Heading: "This app isn’t set up to use " + api + " yet",
-			Detail: "Its operator has to turn " + api + " on in the app’s Google Cloud project. Please try again later.",
-			Next:   again,
-		}, cause: cause}
+			Detail: "Its operator has to turn " + api + " on in the app’s Google Cloud project. Please try again later.", Next: again,
+		}
 	case gerr.Code == http.StatusForbidden:
-		return googleFailure{page: pages.Problem{
+		p = pages.Problem{
 			Status: http.StatusForbidden, Heading: api + " didn’t allow this",
 			Detail: "Google refused to do this for the app, for example because this account can’t use " + api + "." + said,
 			Next:   chooseAccount,
-		}, cause: cause}
+		}
 	case gerr.Code == http.StatusBadRequest:
-		return googleFailure{page: pages.Problem{
+		p = pages.Problem{
 			Status: http.StatusBadRequest, Heading: api + " didn’t accept this",
 			Detail: "Nothing was changed." + said + " Please check what you entered and try again.", Next: back,
-		}, cause: cause}
+		}
 	case gerr.Code == http.StatusNotFound:
-		return googleFailure{page: pages.Problem{
-			Status: http.StatusNotFound, Heading: api + " couldn’t find it",
-			Detail: "It may have been deleted or moved." + said, Next: back,
-		}, cause: cause}
+		p = pages.Problem{Status: http.StatusNotFound, Heading: api + " couldn’t find it", Detail: "It may have been deleted or moved." + said, Next: back}
 	case gerr.Code == http.StatusConflict:
-		return googleFailure{page: pages.Problem{
+		p = pages.Problem{
 			Status: http.StatusConflict, Heading: "That already exists in " + api,
 			Detail: "Nothing was changed." + said + " Please choose another name.", Next: back,
-		}, cause: cause}
+		}
 	case gerr.Code == http.StatusPreconditionFailed:
-		return googleFailure{page: pages.Problem{
+		p = pages.Problem{
 			Status: http.StatusPreconditionFailed, Heading: "It changed in the meantime",
 			Detail: "It was changed since this page was opened, so nothing was changed now." + said + " Please reload and try again.", Next: back,
-		}, cause: cause}
-	}
-	p := problemGoogleFailed(api, again)
-	p.RetryAfter = retryAfter
-	if gerr.Code == http.StatusServiceUnavailable {
-		p.Status = http.StatusServiceUnavailable
+		}
+	default:
+		p = problemGoogleFailed(api, again)
+		p.RetryAfter = gerr.Header.Get("Retry-After")
+		if gerr.Code == http.StatusServiceUnavailable {
+			p.Status = http.StatusServiceUnavailable
+		}
 	}
 	return googleFailure{page: p, cause: cause}
 }
 
 // googleSaid quotes Google's own message, when it has one, for a person:
-// ` Gmail said: “Label name exists or conflicts”.` Pages escape it.
+// ` Google said: “Label name exists or conflicts”.` Pages escape it.
 func googleSaid(gerr *googleapi.Error) string {
 	message := strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
@@ -346,17 +341,9 @@ var (
 )
 
 func hasReason(gerr *googleapi.Error, wanted []string) bool {
-	for _, item := range gerr.Errors {
-		if slices.Contains(wanted, item.Reason) {
-			return true
-		}
-	}
-	for _, reason := range wanted {
-		if strings.Contains(gerr.Body, `"`+reason+`"`) {
-			return true
-		}
-	}
-	return false
+	inList := func(item googleapi.ErrorItem) bool { return slices.Contains(wanted, item.Reason) }
+	inBody := func(reason string) bool { return strings.Contains(gerr.Body, `"`+reason+`"`) }
+	return slices.ContainsFunc(gerr.Errors, inList) || slices.ContainsFunc(wanted, inBody)
 }
 
 func reasons(gerr *googleapi.Error) string {
@@ -370,20 +357,18 @@ func reasons(gerr *googleapi.Error) string {
 // causeOf names a transport-level failure by kind only: error strings from
 // HTTP clients can quote URLs and response bodies.
 func causeOf(err error) string {
+	var netErr interface{ Timeout() bool }
 	switch {
 	case errors.Is(err, upstream.ErrBodyTooLarge):
 		return "response too large"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
+	case !errors.As(err, &netErr):
+		return "unreadable response"
+	case netErr.Timeout():
+		return "network timeout"
 	}
-	var netErr interface{ Timeout() bool }
-	if errors.As(err, &netErr) {
-		if netErr.Timeout() {
-			return "network timeout"
-		}
-		return "network error"
-	}
-	return "unreadable response"
+	return "network error"
 }
 
 // printable keeps a short, harmless form of a value that came from outside

@@ -71,10 +71,6 @@ func failIn(w http.ResponseWriter, r *http.Request, frame pages.Frame, p pages.P
 	if pages.ValidRetryAfter(p.RetryAfter) {
 		w.Header().Set("Retry-After", p.RetryAfter)
 	}
-	type jsonError struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-	}
 	message := strings.TrimSuffix(p.Heading, ".") + ". " + p.Detail
-	_ = writeJSON(w, p.Status, map[string]jsonError{"error": {p.Status, message}})
+	_ = writeJSON(w, p.Status, map[string]map[string]any{"error": {"code": p.Status, "message": message}})
 }

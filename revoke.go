@@ -45,17 +45,14 @@ func (a *app) revoke(ctx context.Context, token string) bool {
 	var answer struct {
 		Error string `json:"error"`
 	}
-	_ = json.NewDecoder(io.LimitReader(resp.Body, maxRevokeAnswer)).Decode(&answer)
+	// Google's error object is well under a hundred bytes.
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 4<<10)).Decode(&answer)
 	if resp.StatusCode == http.StatusBadRequest && answer.Error == "invalid_token" {
 		return true
 	}
 	a.log.WarnContext(ctx, "token revocation not confirmed", "status", resp.StatusCode, "error", printable(answer.Error))
 	return false
 }
-
-// maxRevokeAnswer bounds what is read of the revocation endpoint's answer:
-// Google's error object is well under a hundred bytes.
-const maxRevokeAnswer = 4 << 10
 
 // discardSession clears the session cookie of a browser whose session can
 // no longer be used. When the session expired and holds a refresh token, the

@@ -9,9 +9,6 @@ import (
 	"example.com/gcf-oauth-gmail/internal/pages"
 )
 
-// readOnly are the methods a function answers when it declares none.
-var readOnly = []string{http.MethodGet, http.MethodHead}
-
 // newHandler returns the handler of f: it checks the method, sends HSTS over
 // https, turns a panic into a logged error and a 500 page instead of a
 // dropped connection, and runs f's Call for the signed-in user or, for the
@@ -19,7 +16,7 @@ var readOnly = []string{http.MethodGet, http.MethodHead}
 func (a *app) newHandler(f Function) http.Handler {
 	allowed := f.Methods
 	if len(allowed) == 0 {
-		allowed = readOnly
+		allowed = []string{http.MethodGet, http.MethodHead}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = logging.WithExecutionID(r)
@@ -49,21 +46,14 @@ func (a *app) newHandler(f Function) http.Handler {
 	})
 }
 
-// redirect answers 302 with no body; a redirect needs no page.
-func redirect(w http.ResponseWriter, location string) {
+// redirect answers status with no body: 302, or 303 at the end of a
+// change (post/redirect/get), for which the browser loads location with GET,
+// so that reloading it changes nothing again.
+func redirect(w http.ResponseWriter, status int, location string) {
 	h := w.Header()
 	pages.SetSecurityHeaders(h)
 	h.Set("Location", location)
-	w.WriteHeader(http.StatusFound)
-}
-
-// seeOther answers 303, the end of a change (post/redirect/get): the
-// browser loads location with GET, so reloading it changes nothing again.
-func seeOther(w http.ResponseWriter, location string) {
-	h := w.Header()
-	pages.SetSecurityHeaders(h)
-	h.Set("Location", location)
-	w.WriteHeader(http.StatusSeeOther)
+	w.WriteHeader(status)
 }
 
 // writeConfigurationProblem answers while the app cannot run: the visitor

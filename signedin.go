@@ -48,7 +48,7 @@ func (u *User) SeeOther(w http.ResponseWriter, location, notice string) {
 	if notice != "" {
 		_ = u.store.Notice.Write(w, notice) // a notice too long to keep is only lost
 	}
-	seeOther(w, location)
+	redirect(w, http.StatusSeeOther, location)
 }
 
 // maxFormBytes caps the body of a change: a form of a few fields, not an
@@ -83,7 +83,7 @@ func (a *app) serveSignedIn(w http.ResponseWriter, r *http.Request, f Function) 
 	case len(missingScopes(f.Scopes, sess.Scopes)) > 0:
 		// The session stays: it still serves the functions it covers.
 		a.log.InfoContext(r.Context(), "sending the browser to grant the function's scopes", "function", f.Name)
-		redirect(w, a.signInURL(f.Name))
+		redirect(w, http.StatusFound, a.signInURL(f.Name))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
@@ -230,7 +230,7 @@ func (a *app) signInAgain(w http.ResponseWriter, r *http.Request, f Function, se
 		a.discardSession(w, r, sess, err)
 	}
 	a.log.InfoContext(r.Context(), "sending the browser to sign in", "reason", reason)
-	redirect(w, a.signInURL(f.Name))
+	redirect(w, http.StatusFound, a.signInURL(f.Name))
 }
 
 // signInURL is oauth2init's address for a sign-in that returns to the
@@ -254,11 +254,5 @@ func (a *app) switchAccountURL(name string) string {
 
 // missingScopes returns the scopes of want that granted lacks.
 func missingScopes(want, granted []string) []string {
-	var missing []string
-	for _, s := range want {
-		if !slices.Contains(granted, s) {
-			missing = append(missing, s)
-		}
-	}
-	return missing
+	return slices.DeleteFunc(slices.Clone(want), func(s string) bool { return slices.Contains(granted, s) })
 }

@@ -52,5 +52,5 @@ func (a *app) signOut(w http.ResponseWriter, r *http.Request) {
 			a.log.ErrorContext(r.Context(), "cannot write the sign-out cookie", "error", err.Error())
 		}
 	}
-	seeOther(w, "/signout")
+	redirect(w, http.StatusSeeOther, "/signout")
 }

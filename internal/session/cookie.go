@@ -2,8 +2,8 @@ package session
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,11 +76,8 @@ func (c Cookie[T]) Read(r *http.Request) (T, error) {
 func (c Cookie[T]) read(r *http.Request) (T, bool, error) {
 	var zero T
 	raw, err := r.Cookie(c.name)
-	if errors.Is(err, http.ErrNoCookie) {
+	if err != nil { // http.ErrNoCookie, its only error
 		return zero, false, ErrMissing
-	}
-	if err != nil {
-		return zero, false, ErrInvalid
 	}
 	for i, box := range c.keys {
 		plaintext, err := box.Open(raw.Value, []byte(c.name))
@@ -153,15 +150,8 @@ func (c Cookie[T]) cookie(value string, maxAge int) *http.Cookie {
 // anyway, and one per cookie keeps the response unambiguous.
 func set(w http.ResponseWriter, cookie *http.Cookie) {
 	h := w.Header()
-	var kept []string
-	for _, v := range h.Values("Set-Cookie") {
-		if !strings.HasPrefix(v, cookie.Name+"=") {
-			kept = append(kept, v)
-		}
-	}
-	h.Del("Set-Cookie")
-	for _, v := range kept {
-		h.Add("Set-Cookie", v)
-	}
+	h["Set-Cookie"] = slices.DeleteFunc(h.Values("Set-Cookie"), func(v string) bool {
+		return strings.HasPrefix(v, cookie.Name+"=")
+	})
 	http.SetCookie(w, cookie)
 }

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 	"time"
@@ -47,21 +48,16 @@ func NewStore(key, previousKey []byte, secure bool, now func() time.Time) (*Stor
 		now = time.Now
 	}
 	s := &Store{now: now}
-	var err error
-	if s.session, err = newCookie[sessionPayload]("oauth_session", SessionCookieLifetime, key, previousKey, secure, now); err != nil {
+	var errs [5]error
+	s.session, errs[0] = newCookie[sessionPayload]("oauth_session", SessionCookieLifetime, key, previousKey, secure, now)
+	s.Login, errs[1] = newCookie[Login]("oauth_login", LoginLifetime, key, previousKey, secure, now)
+	s.NeedsConsent, errs[2] = newCookie[bool]("oauth_consent", ConsentLifetime, key, previousKey, secure, now)
+	s.Notice, errs[3] = newCookie[string]("oauth_notice", NoticeLifetime, key, previousKey, secure, now)
+	s.LastSignOut, errs[4] = newCookie[SignOut]("oauth_signout", SignOutLifetime, key, previousKey, secure, now)
+	if err := cmp.Or(errs[:]...); err != nil { // the first error, if any
 		return nil, err
 	}
-	if s.Login, err = newCookie[Login]("oauth_login", LoginLifetime, key, previousKey, secure, now); err != nil {
-		return nil, err
-	}
-	if s.NeedsConsent, err = newCookie[bool]("oauth_consent", ConsentLifetime, key, previousKey, secure, now); err != nil {
-		return nil, err
-	}
-	if s.Notice, err = newCookie[string]("oauth_notice", NoticeLifetime, key, previousKey, secure, now); err != nil {
-		return nil, err
-	}
-	s.LastSignOut, err = newCookie[SignOut]("oauth_signout", SignOutLifetime, key, previousKey, secure, now)
-	return s, err
+	return s, nil
 }
 
 // Now returns the store's current time, the one cookie lifetimes count from.
