@@ -40,7 +40,7 @@ var (
 	}
 	problemNoLogin = pages.Problem{
 		Status: http.StatusBadRequest, Heading: "No sign-in in progress",
-		Detail: "This address finishes a sign-in started on this site, and this browser hasn’t started one (or it was finished already).",
+		Detail: "This address finishes a sign-in started on this site, and this browser has none in progress: it was finished already, or not within 10 minutes, the time a sign-in has.",
 		Next:   &pages.Link{URL: "/oauth2init", Text: "Sign in"},
 	}
 	problemLoginExpired = pages.Problem{
