@@ -3,7 +3,9 @@
 //
 // Each page is one file, templates/NAME.html, that defines a "title" and a
 // "content" template; the layout (templates/layout.html) wraps the content.
-// A page is written by name: Write(w, status, "labels", data).
+// A page is written by name: Write(w, status, "labels", data), or, for a
+// signed-in person, inside a Frame that names the account and shows a
+// notice: frame.Write(w, status, "labels", data).
 package pages
 
 import (
