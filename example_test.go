@@ -125,13 +125,13 @@ func Example_newFunction() {
 
 func isSignInScope(s string) bool { return slices.Contains(signInScopes, s) }
 
-// createLabel is a function that changes something: GET shows a form,
+// newLabel is a function that changes something: GET shows a form,
 // and POST, which the app accepts only from its own pages, creates the Gmail
 // label the form names and sends the browser to the labels with a notice.
-func createLabel(w http.ResponseWriter, r *http.Request, user *User) error {
+func newLabel(w http.ResponseWriter, r *http.Request, user *User) error {
 	if r.Method != http.MethodPost {
 		user.Page(w, http.StatusOK, "form", pages.Form{
-			Heading: "New label", Action: "/createlabel", Submit: "Create label",
+			Heading: "New label", Action: "/newlabel", Submit: "Create label",
 			Fields: []pages.Field{{Name: "name", Label: "Name", Required: true, MaxLength: 225}},
 		})
 		return nil
@@ -151,22 +151,22 @@ func createLabel(w http.ResponseWriter, r *http.Request, user *User) error {
 	return nil
 }
 
-// createLabelFunction is the entry createLabel adds to Functions.
-var createLabelFunction = Function{
-	Name: "createlabel", API: "Gmail", Services: []string{"gmail.googleapis.com"},
+// newLabelFunction is the entry newLabel adds to Functions.
+var newLabelFunction = Function{
+	Name: "newlabel", API: "Gmail", Services: []string{"gmail.googleapis.com"},
 	Scopes:  []string{gmail.GmailLabelsScope},
 	Methods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
-	Call:    createLabel,
+	Call:    newLabel,
 }
 
-// This example adds createlabel to the app and follows a browser through
+// This example adds newlabel to the app and follows a browser through
 // it against the emulator of Google: the sign-in asks for label access
 // only, the form's POST creates the label and leaves a notice, the labels
 // page then asks for read access on top, and Gmail's answer to a duplicate
 // name becomes a 409 page, or JSON for a JSON client.
 func Example_changeThroughAForm() {
 	google := fakegoogle.New(fakegoogle.Options{})
-	appServer, stop := serveExample(google, createLabelFunction)
+	appServer, stop := serveExample(google, newLabelFunction)
 	defer stop()
 
 	jar, _ := cookiejar.New(nil)
@@ -200,15 +200,15 @@ func Example_changeThroughAForm() {
 		return resp.Header.Get("Location")
 	}
 
-	resp, _ := send(http.MethodGet, "/createlabel", nil)
+	resp, _ := send(http.MethodGet, "/newlabel", nil)
 	fmt.Println("form, signed out:", resp.StatusCode, resp.Header.Get("Location"))
 	fmt.Println("  back at:", signIn(resp.Header.Get("Location")))
-	resp, body := send(http.MethodGet, "/createlabel", nil)
-	fmt.Println("form:", resp.StatusCode, strings.Contains(body, `action="/createlabel"`))
+	resp, body := send(http.MethodGet, "/newlabel", nil)
+	fmt.Println("form:", resp.StatusCode, strings.Contains(body, `action="/newlabel"`))
 
-	resp, _ = send(http.MethodPost, "/createlabel", url.Values{"name": {"Tax 2027"}}, "Sec-Fetch-Site", "cross-site")
+	resp, _ = send(http.MethodPost, "/newlabel", url.Values{"name": {"Tax 2027"}}, "Sec-Fetch-Site", "cross-site")
 	fmt.Println("post from another site:", resp.StatusCode)
-	resp, _ = send(http.MethodPost, "/createlabel", url.Values{"name": {"Tax 2027"}}, "Sec-Fetch-Site", "same-origin")
+	resp, _ = send(http.MethodPost, "/newlabel", url.Values{"name": {"Tax 2027"}}, "Sec-Fetch-Site", "same-origin")
 	fmt.Println("post:", resp.StatusCode, resp.Header.Get("Location"))
 
 	resp, _ = send(http.MethodGet, "/listlabels", nil)
@@ -219,14 +219,14 @@ func Example_changeThroughAForm() {
 	_, body = send(http.MethodGet, "/listlabels", nil)
 	fmt.Println("notice shown again:", strings.Contains(body, "created"))
 
-	resp, _ = send(http.MethodPost, "/createlabel", url.Values{"name": {"Tax 2027"}}, "Sec-Fetch-Site", "same-origin")
+	resp, _ = send(http.MethodPost, "/newlabel", url.Values{"name": {"Tax 2027"}}, "Sec-Fetch-Site", "same-origin")
 	fmt.Println("same name again:", resp.StatusCode)
-	_, body = send(http.MethodPost, "/createlabel", url.Values{"name": {"Tax 2027"}}, "Sec-Fetch-Site", "same-origin", "Accept", "application/json")
+	_, body = send(http.MethodPost, "/newlabel", url.Values{"name": {"Tax 2027"}}, "Sec-Fetch-Site", "same-origin", "Accept", "application/json")
 	fmt.Println("as JSON:", body)
 	// Output:
-	// form, signed out: 302 /oauth2init?next=createlabel
+	// form, signed out: 302 /oauth2init?next=newlabel
 	//   asks for: https://www.googleapis.com/auth/gmail.labels include_granted_scopes=true
-	//   back at: /createlabel
+	//   back at: /newlabel
 	// form: 200 true
 	// post from another site: 403
 	// post: 303 /listlabels

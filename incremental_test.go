@@ -13,9 +13,9 @@ import (
 	"google.golang.org/api/option"
 )
 
-// listFiles is a read function as an adopter adds one: the names of the
+// listDriveFiles is a read function as an adopter adds one: the names of the
 // user's Drive files, as JSON.
-func listFiles(w http.ResponseWriter, r *http.Request, user *User) error {
+func listDriveFiles(w http.ResponseWriter, r *http.Request, user *User) error {
 	service, err := drive.NewService(r.Context(), option.WithHTTPClient(user.Google))
 	if err != nil {
 		return err
@@ -27,15 +27,15 @@ func listFiles(w http.ResponseWriter, r *http.Request, user *User) error {
 	return writeJSON(w, http.StatusOK, list)
 }
 
-var listFilesFunction = Function{
-	Name: "listfiles", API: "Google Drive", Services: []string{"drive.googleapis.com"},
-	Scopes: []string{drive.DriveMetadataReadonlyScope}, Call: listFiles,
+var listDriveFilesFunction = Function{
+	Name: "drivefiles", API: "Google Drive", Services: []string{"drive.googleapis.com"},
+	Scopes: []string{drive.DriveMetadataReadonlyScope}, Call: listDriveFiles,
 }
 
 // withAdoptedFunctions is the app with a Drive read function and a Gmail
 // write function added, as the README says to add them.
 func withAdoptedFunctions(c *envConfig) {
-	c.functions = append(Functions(), listFilesFunction, createLabelFunction)
+	c.functions = append(Functions(), listDriveFilesFunction, newLabelFunction)
 }
 
 // askedScopes returns the scopes an authorization URL asks for, less those
@@ -65,10 +65,10 @@ func TestEachFunctionAsksForItsOwnScopesWhenFirstUsed(t *testing.T) {
 		t.Fatalf("back at %q, want /listlabels", r.location())
 	}
 
-	// /listfiles then asks for Drive only, for the same account.
-	r = b.get("/listfiles")
-	if r.status != http.StatusFound || r.location() != "/oauth2init?next=listfiles" {
-		t.Fatalf("/listfiles without Drive access: %d %q, want 302 to sign in for it", r.status, r.location())
+	// /drivefiles then asks for Drive only, for the same account.
+	r = b.get("/drivefiles")
+	if r.status != http.StatusFound || r.location() != "/oauth2init?next=drivefiles" {
+		t.Fatalf("/drivefiles without Drive access: %d %q, want 302 to sign in for it", r.status, r.location())
 	}
 	auth = b.get(r.location()).location()
 	if scopes, incremental := askedScopes(t, auth); scopes != drive.DriveMetadataReadonlyScope || !incremental {
@@ -78,7 +78,7 @@ func TestEachFunctionAsksForItsOwnScopesWhenFirstUsed(t *testing.T) {
 		t.Errorf("the Drive sign-in does not hint the signed-in account: %s", u.RawQuery)
 	}
 
-	// The person unticks Drive: listlabels keeps working, listfiles says
+	// The person unticks Drive: listlabels keeps working, drivefiles says
 	// what is missing and offers to ask again.
 	callback, err := e.google.ApproveScopes(auth, demoEmail, signInScopes)
 	if err != nil {
@@ -86,7 +86,7 @@ func TestEachFunctionAsksForItsOwnScopesWhenFirstUsed(t *testing.T) {
 	}
 	r = b.get(callback.String())
 	if r.status != http.StatusForbidden || !strings.Contains(r.body, "See information about your Google Drive files") ||
-		!strings.Contains(r.body, `href="/oauth2init?next=listfiles"`) {
+		!strings.Contains(r.body, `href="/oauth2init?next=drivefiles"`) {
 		t.Fatalf("Drive unticked: status %d, want 403 naming the Drive access with a link to ask again; body %q", r.status, r.body)
 	}
 	if r := b.get("/listlabels"); r.status != http.StatusOK {
@@ -94,14 +94,14 @@ func TestEachFunctionAsksForItsOwnScopesWhenFirstUsed(t *testing.T) {
 	}
 
 	// Asked again, the person ticks it: both work.
-	auth = b.get(b.get("/listfiles").location()).location()
-	if r := b.get(b.consent(auth, demoEmail)); r.location() != "/listfiles" {
-		t.Fatalf("after granting Drive, back at %q, want /listfiles", r.location())
+	auth = b.get(b.get("/drivefiles").location()).location()
+	if r := b.get(b.consent(auth, demoEmail)); r.location() != "/drivefiles" {
+		t.Fatalf("after granting Drive, back at %q, want /drivefiles", r.location())
 	}
-	r = b.get("/listfiles")
+	r = b.get("/drivefiles")
 	var files drive.FileList
 	if r.status != http.StatusOK || json.Unmarshal([]byte(r.body), &files) != nil || len(files.Files) == 0 {
-		t.Fatalf("/listfiles: status %d body %q, want the files", r.status, r.body)
+		t.Fatalf("/drivefiles: status %d body %q, want the files", r.status, r.body)
 	}
 	if r := b.get("/listlabels"); r.status != http.StatusOK {
 		t.Fatalf("/listlabels after Drive was granted: status %d", r.status)
@@ -116,7 +116,7 @@ func TestIncrementalGrantKeepsTheRefreshToken(t *testing.T) {
 	if first == "" {
 		t.Fatal("the first offline sign-in kept no refresh token")
 	}
-	auth := b.get(b.get("/listfiles").location()).location()
+	auth := b.get(b.get("/drivefiles").location()).location()
 	if u, _ := url.Parse(auth); strings.Contains(u.Query().Get("prompt"), "consent") {
 		t.Errorf("asking for more scopes forced the consent screen although the session has a refresh token: %s", u.RawQuery)
 	}
@@ -157,7 +157,7 @@ func TestWritesComeOnlyFromTheAppsOwnPages(t *testing.T) {
 	e := newTestEnv(t, withAdoptedFunctions)
 	b := e.newBrowser()
 	b.signIn(demoEmail)
-	b.get(b.consent(b.get(b.get("/createlabel").location()).location(), demoEmail))
+	b.get(b.consent(b.get(b.get("/newlabel").location()).location(), demoEmail))
 	before := len(b.labels())
 
 	for _, tt := range []struct {
@@ -173,7 +173,7 @@ func TestWritesComeOnlyFromTheAppsOwnPages(t *testing.T) {
 		{"Gmail's 400 for a name it refuses", url.Values{"name": {""}}, "same-origin", nil, http.StatusBadRequest},
 		{"Gmail's 409 for a name that exists", url.Values{"name": {"Receipts"}}, "same-origin", nil, http.StatusConflict},
 	} {
-		r := b.post("/createlabel", tt.form, tt.site, tt.header...)
+		r := b.post("/newlabel", tt.form, tt.site, tt.header...)
 		if r.status != tt.want {
 			t.Errorf("%s: status %d, want %d; body %q", tt.name, r.status, tt.want, r.body)
 		}
@@ -190,16 +190,16 @@ func TestWritesComeOnlyFromTheAppsOwnPages(t *testing.T) {
 		}
 	}
 	notForm := http.Header{"Sec-Fetch-Site": {"same-origin"}, "Content-Type": {"application/x-www-form-urlencoded"}}
-	if r := b.send(http.MethodPost, "/createlabel", strings.NewReader("name=%zz"), notForm); r.status != http.StatusBadRequest {
+	if r := b.send(http.MethodPost, "/newlabel", strings.NewReader("name=%zz"), notForm); r.status != http.StatusBadRequest {
 		t.Errorf("a body that is not a form: status %d, want 400", r.status)
 	}
-	if r := b.post("/createlabel", url.Values{"name": {"Receipts"}}, "same-origin"); !strings.Contains(r.body, "Label name exists or conflicts") {
+	if r := b.post("/newlabel", url.Values{"name": {"Receipts"}}, "same-origin"); !strings.Contains(r.body, "Label name exists or conflicts") {
 		t.Errorf("the 409 page does not quote Gmail's message: %q", r.body)
 	}
 	if after := len(b.labels()); after != before {
 		t.Fatalf("%d labels after refused changes, want %d", after, before)
 	}
-	if r := b.do(http.MethodDelete, "/createlabel", nil); r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "GET, HEAD, POST" {
+	if r := b.do(http.MethodDelete, "/newlabel", nil); r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "GET, HEAD, POST" {
 		t.Fatalf("DELETE: status %d Allow %q, want 405 with GET, HEAD, POST", r.status, r.header.Get("Allow"))
 	}
 }
@@ -208,8 +208,8 @@ func TestAChangeLeavesANoticeShownOnce(t *testing.T) {
 	e := newTestEnv(t, withAdoptedFunctions)
 	b := e.newBrowser()
 	b.signIn(demoEmail)
-	b.get(b.consent(b.get(b.get("/createlabel").location()).location(), demoEmail))
-	r := b.post("/createlabel", url.Values{"name": {"<b>Tax</b> 2027"}}, "same-origin")
+	b.get(b.consent(b.get(b.get("/newlabel").location()).location(), demoEmail))
+	r := b.post("/newlabel", url.Values{"name": {"<b>Tax</b> 2027"}}, "same-origin")
 	if r.status != http.StatusSeeOther || r.location() != "/listlabels" {
 		t.Fatalf("POST: status %d location %q, want 303 /listlabels", r.status, r.location())
 	}
@@ -230,8 +230,8 @@ func TestAChangeLeavesANoticeShownOnce(t *testing.T) {
 func TestAChangeWithoutASessionSignsInFirst(t *testing.T) {
 	e := newTestEnv(t, withAdoptedFunctions)
 	b := e.newBrowser()
-	r := b.post("/createlabel", url.Values{"name": {"X"}}, "same-origin")
-	if r.status != http.StatusFound || r.location() != "/oauth2init?next=createlabel" {
-		t.Fatalf("POST without a session: %d %q, want 302 to sign in for createlabel", r.status, r.location())
+	r := b.post("/newlabel", url.Values{"name": {"X"}}, "same-origin")
+	if r.status != http.StatusFound || r.location() != "/oauth2init?next=newlabel" {
+		t.Fatalf("POST without a session: %d %q, want 302 to sign in for newlabel", r.status, r.location())
 	}
 }
