@@ -473,7 +473,7 @@ client_project() {
 }
 
 check_apis() {
-  local enabled api missing="" owner wanted=("${PLATFORM_APIS[@]}")
+  local enabled missing owner wanted=("${PLATFORM_APIS[@]}")
   # Google counts a user's calls to an API against the project of the OAuth client that got the
   # token: that is where the functions' APIs must be enabled.
   owner=$(client_project)
@@ -482,11 +482,7 @@ check_apis() {
   fi
   enabled=$(read_gcloud "$(printf '%s\n' "${wanted[@]}")" \
     services list --enabled --project="$project" --format='value(config.name)')
-  for api in "${wanted[@]}"; do
-    if ! has_line "$enabled" "$api"; then
-      missing="$missing $api"
-    fi
-  done
+  missing=$(missing_from "$enabled" "${wanted[@]}")
   [[ -z $missing ]] ||
     die "API(s) not enabled in project $project:$missing; enable them with: gcloud services enable$missing --project=$project"
   if [[ -n $owner && $owner != "$project" && ${#SERVICES[@]} -gt 0 ]]; then
@@ -494,20 +490,26 @@ check_apis() {
   fi
 }
 
+# missing_from LINES NAME...: the NAMEs that are not lines of LINES, each after a space.
+missing_from() {
+  local lines=$1 name missing=""
+  shift
+  for name in "$@"; do
+    has_line "$lines" "$name" || missing="$missing $name"
+  done
+  printf '%s' "$missing"
+}
+
 # check_services_in PROJECT: the OAuth client belongs to PROJECT, not to the deploy project: the
 # functions' APIs must be enabled there.
 check_services_in() {
-  local owner=$1 enabled api missing="" all=" ${SERVICES[*]}"
+  local owner=$1 enabled missing all=" ${SERVICES[*]}"
   if ! enabled=$(read_gcloud "$(printf '%s\n' "${SERVICES[@]}")" services list --enabled \
     --project="$owner" --format='value(config.name)' 2>/dev/null); then
     warn "$client_secret belongs to project $owner, not $project: the functions' APIs ($all ) must be enabled in $owner, where the OAuth client lives, and deploy.sh cannot check it because it cannot read that project's services (gcloud services list --enabled --project=$owner failed); if in doubt, have its owner run: gcloud services enable$all --project=$owner"
     return 0
   fi
-  for api in "${SERVICES[@]}"; do
-    if ! has_line "$enabled" "$api"; then
-      missing="$missing $api"
-    fi
-  done
+  missing=$(missing_from "$enabled" "${SERVICES[@]}")
   [[ -z $missing ]] ||
     die "API(s) not enabled in project $owner, where the OAuth client of $client_secret lives:$missing (the app calls them as that client, whichever project runs the functions); enable them with: gcloud services enable$missing --project=$owner"
   warn "$client_secret belongs to project $owner, not $project: the calls to$all count against $owner, where they are enabled"
